@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages certgate needs to build, test and demo.
+# Idempotent: does nothing (and prints nothing) when everything is present.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config clang-format
+  libssl-dev openssl
+  libboost1.81-all-dev
+  libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libre2-dev
+  curl python3 python3-pytest python3-cryptography python3-jwt
+)
+# Optional extra groups: `install-deps.sh bench` adds the peers the benchmark compares against.
+if [[ "${1:-}" == "bench" ]]; then
+  packages+=(nginx-light haproxy)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[[ $(id -u) -eq 0 ]] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

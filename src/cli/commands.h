@@ -1,0 +1,13 @@
+// Each subcommand adds itself to the CLI11 app. The callback stores the process exit code.
+// Exit codes: 0 success, 1 a negative answer (rejected certificate, invalid config), 2 usage error.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace certgate::cli {
+
+void add_serve_command(CLI::App& app, int& exit_code);
+void add_validate_config_command(CLI::App& app, int& exit_code);
+void add_pki_command(CLI::App& app, int& exit_code);
+
+}  // namespace certgate::cli

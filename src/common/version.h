@@ -1,0 +1,5 @@
+#pragma once
+
+namespace certgate {
+inline constexpr const char* kVersion = CERTGATE_VERSION;
+}

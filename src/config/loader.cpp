@@ -1,0 +1,326 @@
+#include "config/loader.h"
+
+#include <boost/beast/core/detail/base64.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "config/url.h"
+#include "config/yaml_reader.h"
+
+namespace certgate::config {
+namespace {
+
+// Top-level keys whose value is a single scalar, and so can come from CERTGATE_<KEY>.
+constexpr std::string_view kScalarTopLevelKeys[] = {"workers", "client_ca_file", "client_ca", "access_log",
+                                                    "log_level"};
+
+std::string env_name(std::string_view key) {
+  std::string name = "CERTGATE_";
+  for (char c : key) name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return name;
+}
+
+class Loader {
+ public:
+  explicit Loader(std::string file) : r_(std::move(file)) {}
+
+  Config load(YAML::Node root) {
+    cfg_.file = r_.file();
+    if (!root.IsDefined() || root.IsNull()) throw ConfigError({r_.file(), 0}, "the config file is empty");
+    r_.expect_map(root, "the config file",
+                  {"workers", "listeners", "client_ca_file", "client_ca", "mtls", "routes", "timeouts", "limits",
+                   "access_log", "log_level"});
+    apply_environment(root);
+    if (auto n = root["workers"]) cfg_.workers = integer_or_env(n, "workers", 0, 1024);
+    if (auto n = root["access_log"]) cfg_.logging.access_log = scalar_or_env(n, "access_log");
+    if (auto n = root["log_level"]) cfg_.logging.level = log_level(n);
+    cfg_.client_ca = ca_source(root, "client_ca_file", "client_ca");
+    if (auto n = root["mtls"]) cfg_.mtls = mtls_settings(n, "mtls", /*route_level=*/false);
+    if (auto n = root["timeouts"]) timeouts(n);
+    if (auto n = root["limits"]) limits(n);
+    const auto listeners_node = root["listeners"];
+    if (!listeners_node) throw ConfigError({r_.file(), 1}, "'listeners' is required");
+    r_.expect_sequence(listeners_node, "listeners");
+    if (listeners_node.size() == 0) r_.fail(listeners_node, "at least one listener is required");
+    for (const auto& l : listeners_node) cfg_.listeners.push_back(listener(l));
+    check_listener_addresses();
+    const auto routes_node = root["routes"];
+    if (!routes_node) throw ConfigError({r_.file(), 1}, "'routes' is required");
+    r_.expect_sequence(routes_node, "routes");
+    for (const auto& rn : routes_node) cfg_.routes.push_back(route(rn));
+    check_duplicate_routes();
+    return std::move(cfg_);
+  }
+
+ private:
+  // Environment overrides replace the YAML value; errors then name the variable instead of a line.
+  void apply_environment(YAML::Node& root) {
+    for (auto key : kScalarTopLevelKeys) {
+      const auto name = env_name(key);
+      if (const char* value = std::getenv(name.c_str())) {
+        root[std::string(key)] = std::string(value);
+        from_env_.insert(std::string(key));
+      }
+    }
+  }
+
+  SourceMark mark_for(const YAML::Node& n, std::string_view key) const {
+    if (from_env_.count(std::string(key))) return {"environment " + env_name(key), 0};
+    return r_.mark(n);
+  }
+
+  std::string scalar_or_env(const YAML::Node& n, std::string_view key) const {
+    if (!n.IsScalar()) throw ConfigError(mark_for(n, key), std::string(key) + " must be a single value");
+    return n.Scalar();
+  }
+
+  int integer_or_env(const YAML::Node& n, std::string_view key, int min, int max) const {
+    try {
+      return r_.integer(n, key, min, max);
+    } catch (const ConfigError& e) {
+      throw ConfigError(mark_for(n, key), e.reason());
+    }
+  }
+
+  std::string log_level(const YAML::Node& n) const {
+    auto level = scalar_or_env(n, "log_level");
+    static const std::set<std::string> known = {"trace", "debug", "info", "warn", "error"};
+    if (!known.count(level)) {
+      throw ConfigError(mark_for(n, "log_level"), "log_level must be trace, debug, info, warn or error");
+    }
+    return level;
+  }
+
+  CaSource ca_source(const YAML::Node& parent, const char* file_key, const char* inline_key) {
+    CaSource out;
+    const auto f = parent[file_key];
+    const auto i = parent[inline_key];
+    if (f && i) r_.fail(i, std::string("set either ") + file_key + " or " + inline_key + ", not both");
+    if (f) {
+      out.mark = mark_for(f, file_key);
+      try {
+        out.file = r_.readable_file(f, file_key);
+      } catch (const ConfigError& e) {
+        throw ConfigError(out.mark, e.reason());
+      }
+    } else if (i) {
+      out.mark = mark_for(i, inline_key);
+      out.inline_pem = decode_inline_pem(i, inline_key, out.mark);
+    }
+    return out;
+  }
+
+  // Inline trust is base64 of a PEM bundle (as Pomerium's client_ca), or the PEM text itself.
+  std::string decode_inline_pem(const YAML::Node& n, std::string_view key, const SourceMark& mark) const {
+    auto text = scalar_or_env(n, key);
+    if (text.find("-----BEGIN") != std::string::npos) return text;
+    std::string compact;
+    for (char c : text) {
+      if (!std::isspace(static_cast<unsigned char>(c))) compact.push_back(c);
+    }
+    std::string decoded(boost::beast::detail::base64::decoded_size(compact.size()), '\0');
+    auto [written, read] = boost::beast::detail::base64::decode(decoded.data(), compact.data(), compact.size());
+    decoded.resize(written);
+    if (read != compact.size() || decoded.find("-----BEGIN") == std::string::npos) {
+      throw ConfigError(mark, std::string(key) + " must be base64-encoded PEM (or PEM text)");
+    }
+    return decoded;
+  }
+
+  MtlsMode mtls_mode(const YAML::Node& n) const {
+    const auto text = r_.scalar(n, "mtls.mode");
+    if (text == "off") return MtlsMode::off;
+    if (text == "optional") return MtlsMode::optional;
+    if (text == "required") return MtlsMode::required;
+    r_.fail(n, "mtls.mode must be off, optional or required (got '" + text + "')");
+  }
+
+  MtlsSettings mtls_settings(const YAML::Node& n, std::string_view what, bool route_level) {
+    if (route_level) {
+      r_.expect_map(n, what, {"mode", "max_verify_depth", "send_ca_names", "ca_file", "ca"});
+    } else {
+      r_.expect_map(n, what, {"mode", "max_verify_depth", "send_ca_names"});
+    }
+    MtlsSettings s;
+    if (auto m = n["mode"]) s.mode = mtls_mode(m);
+    if (auto d = n["max_verify_depth"]) s.max_verify_depth = r_.integer(d, "max_verify_depth", 1, 16);
+    if (auto c = n["send_ca_names"]) s.send_ca_names = r_.boolean(c, "send_ca_names");
+    if (route_level) s.ca = ca_source(n, "ca_file", "ca");
+    return s;
+  }
+
+  void timeouts(const YAML::Node& n) {
+    r_.expect_map(n, "timeouts",
+                  {"handshake", "idle", "request_header", "upstream_connect", "upstream_response", "shutdown"});
+    auto& t = cfg_.timeouts;
+    if (auto v = n["handshake"]) t.handshake = positive_duration(v, "timeouts.handshake");
+    if (auto v = n["idle"]) t.idle = positive_duration(v, "timeouts.idle");
+    if (auto v = n["request_header"]) t.request_header = positive_duration(v, "timeouts.request_header");
+    if (auto v = n["upstream_connect"]) t.upstream_connect = positive_duration(v, "timeouts.upstream_connect");
+    if (auto v = n["upstream_response"]) t.upstream_response = positive_duration(v, "timeouts.upstream_response");
+    if (auto v = n["shutdown"]) t.shutdown = r_.duration(v, "timeouts.shutdown");
+  }
+
+  Duration positive_duration(const YAML::Node& n, std::string_view what) const {
+    auto d = r_.duration(n, what);
+    if (d.count() <= 0) r_.fail(n, std::string(what) + " must be greater than zero");
+    return d;
+  }
+
+  void limits(const YAML::Node& n) {
+    r_.expect_map(n, "limits", {"max_header_bytes", "max_connections"});
+    if (auto v = n["max_header_bytes"]) {
+      cfg_.limits.max_header_bytes = r_.size(v, "limits.max_header_bytes");
+      if (cfg_.limits.max_header_bytes < 1024) r_.fail(v, "limits.max_header_bytes must be at least 1KiB");
+    }
+    if (auto v = n["max_connections"]) {
+      cfg_.limits.max_connections = static_cast<std::size_t>(r_.integer(v, "limits.max_connections", 1, 10000000));
+    }
+  }
+
+  Listener listener(const YAML::Node& n) {
+    r_.expect_map(n, "a listener", {"address", "protocol", "certificates", "default_host"});
+    Listener l;
+    l.mark = r_.mark(n);
+    const auto addr = n["address"];
+    if (!addr) r_.fail(n, "a listener needs 'address' (host:port)");
+    l.address = r_.scalar(addr, "address");
+    if (!split_host_port(l.address, l.host, l.port)) {
+      r_.fail(addr, "listener address must be host:port (got '" + l.address + "')");
+    }
+    if (auto p = n["protocol"]) {
+      const auto text = r_.scalar(p, "protocol");
+      if (text != "https") r_.fail(p, "listener protocol must be https (got '" + text + "')");
+    }
+    if (auto d = n["default_host"]) l.default_host = lower(r_.scalar(d, "default_host"));
+    const auto certs = n["certificates"];
+    if (!certs) r_.fail(n, "an https listener needs 'certificates'");
+    r_.expect_sequence(certs, "certificates");
+    if (certs.size() == 0) r_.fail(certs, "an https listener needs at least one certificate");
+    for (const auto& c : certs) {
+      r_.expect_map(c, "a certificate", {"cert_file", "key_file"});
+      if (!c["cert_file"] || !c["key_file"]) r_.fail(c, "a certificate needs cert_file and key_file");
+      CertificateKeyPair pair;
+      pair.mark = r_.mark(c);
+      pair.cert_file = r_.readable_file(c["cert_file"], "cert_file");
+      pair.key_file = r_.readable_file(c["key_file"], "key_file");
+      l.certificates.push_back(std::move(pair));
+    }
+    return l;
+  }
+
+  void check_listener_addresses() const {
+    std::set<std::string> seen;
+    for (const auto& l : cfg_.listeners) {
+      if (!seen.insert(l.host + ":" + std::to_string(l.port)).second) {
+        throw ConfigError(l.mark, "listener address " + l.address + " is used twice");
+      }
+    }
+  }
+
+  Route route(const YAML::Node& n) {
+    r_.expect_map(n, "a route", {"from", "to", "mtls", "headers", "preserve_host"});
+    Route route;
+    route.mark = r_.mark(n);
+    const auto from = n["from"];
+    const auto to = n["to"];
+    if (!from) r_.fail(n, "a route needs 'from'");
+    if (!to) r_.fail(n, "a route needs 'to'");
+    route.from = r_.scalar(from, "from");
+    std::string reason;
+    auto f = parse_from_url(route.from, reason);
+    if (!f) r_.fail(from, reason);
+    route.host = f->host;
+    route.path_prefix = f->path_prefix;
+    route.port = f->port;
+    auto u = parse_to_url(r_.scalar(to, "to"), reason);
+    if (!u) r_.fail(to, reason);
+    if (u->kind == UpstreamKind::tcp) r_.fail(to, "tcp:// upstreams need a tls listener, which is not supported yet");
+    route.to = *u;
+    if (auto p = n["preserve_host"]) route.preserve_host = r_.boolean(p, "preserve_host");
+    if (auto m = n["mtls"]) route.mtls_overrides = mtls_settings(m, "a route's mtls", /*route_level=*/true);
+    if (auto h = n["headers"]) {
+      r_.expect_map(h, "headers", {"identity"});
+      if (auto i = h["identity"]) route.headers.identity = r_.boolean(i, "headers.identity");
+    }
+    route.mtls = effective_mtls(route.mtls_overrides);
+    if (route.mtls.mode != MtlsMode::off && route.mtls.ca.empty()) {
+      r_.fail(n, "route " + route.from +
+                     " uses mTLS but has no trust bundle: set client_ca_file (global) or mtls.ca_file (route)");
+    }
+    return route;
+  }
+
+  EffectiveMtls effective_mtls(const MtlsSettings& route) const {
+    EffectiveMtls e;
+    e.mode = route.mode.value_or(cfg_.mtls.mode.value_or(e.mode));
+    e.max_verify_depth = route.max_verify_depth.value_or(cfg_.mtls.max_verify_depth.value_or(e.max_verify_depth));
+    e.send_ca_names = route.send_ca_names.value_or(cfg_.mtls.send_ca_names.value_or(e.send_ca_names));
+    e.ca = route.ca.empty() ? cfg_.client_ca : route.ca;
+    return e;
+  }
+
+  void check_duplicate_routes() const {
+    std::map<std::string, const Route*> seen;
+    for (const auto& r : cfg_.routes) {
+      const auto key = r.host + (r.port ? ":" + std::to_string(*r.port) : "") + r.path_prefix;
+      auto [it, inserted] = seen.emplace(key, &r);
+      if (!inserted) {
+        throw ConfigError(r.mark, "route " + r.from + " duplicates the route at line " +
+                                      std::to_string(it->second->mark.line));
+      }
+    }
+  }
+
+  static std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+
+  YamlReader r_;
+  Config cfg_;
+  std::set<std::string> from_env_;
+};
+
+}  // namespace
+
+Config load_config_text(const std::string& text, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError({file, e.mark.is_null() ? 0 : e.mark.line + 1}, "invalid YAML: " + e.msg);
+  }
+  return Loader(file).load(root);
+}
+
+Config load_config_file(const std::string& path) {
+  std::error_code ec;
+  auto absolute = std::filesystem::absolute(path, ec);
+  const std::string file = ec ? path : absolute.lexically_normal().string();
+  std::ifstream in(file);
+  if (!in) throw ConfigError({file, 0}, "cannot read the config file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return load_config_text(buffer.str(), file);
+}
+
+std::string to_string(MtlsMode mode) {
+  switch (mode) {
+    case MtlsMode::off:
+      return "off";
+    case MtlsMode::optional:
+      return "optional";
+    case MtlsMode::required:
+      return "required";
+    case MtlsMode::reject_connection:
+      return "reject_connection";
+  }
+  return "?";
+}
+
+}  // namespace certgate::config
