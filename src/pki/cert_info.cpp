@@ -1,0 +1,219 @@
+#include "pki/cert_info.h"
+
+#include <arpa/inet.h>
+
+namespace certgate::pki {
+namespace {
+
+std::string asn1_string(const ASN1_STRING* s) {
+  if (!s) return {};
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                     static_cast<std::size_t>(ASN1_STRING_length(s)));
+}
+
+std::string ip_text(const ASN1_OCTET_STRING* ip) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  const int len = ASN1_STRING_length(ip);
+  const auto* data = ASN1_STRING_get0_data(ip);
+  if (len == 4 && inet_ntop(AF_INET, data, buf, sizeof(buf))) return buf;
+  if (len == 16 && inet_ntop(AF_INET6, data, buf, sizeof(buf))) return buf;
+  return hex_lower(data, static_cast<std::size_t>(len));
+}
+
+std::string uri_of(const GENERAL_NAME* name) {
+  return name->type == GEN_URI ? asn1_string(name->d.uniformResourceIdentifier) : std::string();
+}
+
+}  // namespace
+
+std::string hex_lower(const unsigned char* data, std::size_t size) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out(size * 2, '0');
+  for (std::size_t i = 0; i < size; ++i) {
+    out[2 * i] = digits[data[i] >> 4];
+    out[2 * i + 1] = digits[data[i] & 0xf];
+  }
+  return out;
+}
+
+std::string base64(const unsigned char* data, std::size_t size) {
+  std::string out(4 * ((size + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::string name_rfc2253(const X509_NAME* name) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253);
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+std::string subject_dn(const X509* cert) { return name_rfc2253(X509_get_subject_name(cert)); }
+std::string issuer_dn(const X509* cert) { return name_rfc2253(X509_get_issuer_name(cert)); }
+
+std::string serial_hex(const X509* cert) {
+  BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
+  if (!bn) return {};
+  char* hex = BN_bn2hex(bn.get());
+  std::string out(hex ? hex : "");
+  OPENSSL_free(hex);
+  // `openssl x509 -serial` prints whole bytes; BN_bn2hex prints "0" for zero.
+  if (out.size() % 2 == 1 && out[0] != '-') out.insert(out.begin(), '0');
+  return out;
+}
+
+std::string sha256_fingerprint_raw(const X509* cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!X509_digest(cert, EVP_sha256(), md, &len)) return {};
+  return std::string(reinterpret_cast<char*>(md), len);
+}
+
+std::string sha256_fingerprint_hex(const X509* cert) {
+  const auto raw = sha256_fingerprint_raw(cert);
+  return hex_lower(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+}
+
+std::string spki_sha256_base64(const X509* cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!X509_pubkey_digest(cert, EVP_sha256(), md, &len)) return {};
+  return base64(md, len);
+}
+
+std::vector<SubjectAltName> subject_alt_names(const X509* cert) {
+  std::vector<SubjectAltName> out;
+  GeneralNamesPtr names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  if (!names) return out;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
+    switch (name->type) {
+      case GEN_DNS:
+        out.push_back({SubjectAltName::Kind::dns, asn1_string(name->d.dNSName)});
+        break;
+      case GEN_EMAIL:
+        out.push_back({SubjectAltName::Kind::email, asn1_string(name->d.rfc822Name)});
+        break;
+      case GEN_URI:
+        out.push_back({SubjectAltName::Kind::uri, asn1_string(name->d.uniformResourceIdentifier)});
+        break;
+      case GEN_IPADD:
+        out.push_back({SubjectAltName::Kind::ip, ip_text(name->d.iPAddress)});
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+std::string san_list(const std::vector<SubjectAltName>& sans) {
+  std::string out;
+  for (const auto& san : sans) {
+    const char* prefix = "";
+    switch (san.kind) {
+      case SubjectAltName::Kind::dns:
+        prefix = "DNS:";
+        break;
+      case SubjectAltName::Kind::email:
+        prefix = "email:";
+        break;
+      case SubjectAltName::Kind::uri:
+        prefix = "URI:";
+        break;
+      case SubjectAltName::Kind::ip:
+        prefix = "IP:";
+        break;
+      case SubjectAltName::Kind::other:
+        continue;
+    }
+    if (!out.empty()) out += ", ";
+    out += prefix;
+    out += san.value;
+  }
+  return out;
+}
+
+std::vector<std::string> subject_attribute(const X509* cert, int nid) {
+  std::vector<std::string> out;
+  const X509_NAME* name = X509_get_subject_name(cert);
+  for (int i = X509_NAME_get_index_by_NID(name, nid, -1); i >= 0; i = X509_NAME_get_index_by_NID(name, nid, i)) {
+    unsigned char* utf8 = nullptr;
+    const int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
+    if (len >= 0) out.emplace_back(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(len));
+    OPENSSL_free(utf8);
+  }
+  return out;
+}
+
+std::vector<std::string> crl_distribution_point_urls(const X509* cert) {
+  std::vector<std::string> out;
+  auto* points =
+      static_cast<CRL_DIST_POINTS*>(X509_get_ext_d2i(cert, NID_crl_distribution_points, nullptr, nullptr));
+  if (!points) return out;
+  for (int i = 0; i < sk_DIST_POINT_num(points); ++i) {
+    const DIST_POINT* dp = sk_DIST_POINT_value(points, i);
+    if (!dp->distpoint || dp->distpoint->type != 0) continue;  // only full names
+    const GENERAL_NAMES* names = dp->distpoint->name.fullname;
+    for (int j = 0; j < sk_GENERAL_NAME_num(names); ++j) {
+      auto uri = uri_of(sk_GENERAL_NAME_value(names, j));
+      if (!uri.empty()) out.push_back(std::move(uri));
+    }
+  }
+  CRL_DIST_POINTS_free(points);
+  return out;
+}
+
+std::vector<std::string> ocsp_urls(const X509* cert) {
+  std::vector<std::string> out;
+  auto* info = static_cast<AUTHORITY_INFO_ACCESS*>(X509_get_ext_d2i(cert, NID_info_access, nullptr, nullptr));
+  if (!info) return out;
+  for (int i = 0; i < sk_ACCESS_DESCRIPTION_num(info); ++i) {
+    const ACCESS_DESCRIPTION* ad = sk_ACCESS_DESCRIPTION_value(info, i);
+    if (OBJ_obj2nid(ad->method) != NID_ad_OCSP) continue;
+    auto uri = uri_of(ad->location);
+    if (!uri.empty()) out.push_back(std::move(uri));
+  }
+  AUTHORITY_INFO_ACCESS_free(info);
+  return out;
+}
+
+bool is_ca(const X509* cert) {
+  // X509_get_extension_flags caches extension parsing; EXFLAG_CA is set only by basicConstraints CA:TRUE.
+  const uint32_t flags = X509_get_extension_flags(const_cast<X509*>(cert));
+  return (flags & EXFLAG_BCONS) != 0 && (flags & EXFLAG_CA) != 0;
+}
+
+bool is_self_issued(const X509* cert) {
+  return X509_NAME_cmp(X509_get_subject_name(cert), X509_get_issuer_name(cert)) == 0;
+}
+
+std::optional<std::time_t> to_time_t(const ASN1_TIME* time) {
+  struct tm tm {};
+  if (!time || ASN1_TIME_to_tm(time, &tm) != 1) return std::nullopt;
+  return timegm(&tm);
+}
+
+std::string rfc3339(std::time_t t) {
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string not_before_rfc3339(const X509* cert) {
+  auto t = to_time_t(X509_get0_notBefore(cert));
+  return t ? rfc3339(*t) : std::string();
+}
+
+std::string not_after_rfc3339(const X509* cert) {
+  auto t = to_time_t(X509_get0_notAfter(cert));
+  return t ? rfc3339(*t) : std::string();
+}
+
+}  // namespace certgate::pki
