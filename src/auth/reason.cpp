@@ -1,0 +1,51 @@
+#include "auth/reason.h"
+
+namespace certgate::auth {
+
+std::string_view to_string(Reason reason) {
+  switch (reason) {
+    case Reason::allowed:
+      return "allowed";
+    case Reason::no_certificate:
+      return "no_certificate";
+    case Reason::untrusted_issuer:
+      return "untrusted_issuer";
+    case Reason::expired:
+      return "expired";
+    case Reason::not_yet_valid:
+      return "not_yet_valid";
+    case Reason::revoked:
+      return "revoked";
+    case Reason::revocation_unknown:
+      return "revocation_unknown";
+    case Reason::bad_purpose:
+      return "bad_purpose";
+    case Reason::depth_exceeded:
+      return "depth_exceeded";
+    case Reason::ca_as_leaf:
+      return "ca_as_leaf";
+    case Reason::bad_signature:
+      return "bad_signature";
+    case Reason::weak_key:
+      return "weak_key";
+    case Reason::invalid_certificate:
+      return "invalid_certificate";
+    case Reason::consumer_not_found:
+      return "consumer_not_found";
+    case Reason::policy_denied:
+      return "policy_denied";
+    case Reason::unknown_host:
+      return "unknown_host";
+    case Reason::misdirected_request:
+      return "misdirected_request";
+    case Reason::bad_request:
+      return "bad_request";
+    case Reason::upstream_unavailable:
+      return "upstream_unavailable";
+    case Reason::upstream_timeout:
+      return "upstream_timeout";
+  }
+  return "invalid_certificate";
+}
+
+}  // namespace certgate::auth

@@ -1,0 +1,37 @@
+// Validates a client certificate chain against one trust bundle. OpenSSL builds and checks the path;
+// certgate adds the rules OpenSSL leaves to the application (a CA certificate is never a client leaf).
+// The gateway and `certgate check` both call this, so they cannot disagree.
+#pragma once
+
+#include <ctime>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/reason.h"
+#include "pki/openssl_ptr.h"
+#include "pki/trust_bundle.h"
+
+namespace certgate::pki {
+
+struct VerifyRequest {
+  X509* leaf = nullptr;
+  STACK_OF(X509)* untrusted = nullptr;  // intermediates the client sent (may be null)
+  int max_verify_depth = 1;             // 1: the leaf is issued directly by a trust anchor
+  std::optional<std::time_t> at;        // verification time; now when unset
+};
+
+struct VerifyOutcome {
+  bool ok = false;
+  auth::Reason reason = auth::Reason::invalid_certificate;  // allowed when ok
+  std::string detail;                                       // OpenSSL's words, for the log
+  int error_depth = 0;
+  std::vector<X509Ptr> chain;  // leaf first, trust anchor last (when ok)
+};
+
+VerifyOutcome verify_client_chain(const TrustBundle& bundle, const VerifyRequest& request);
+
+// Maps an X509_V_ERR_* code to certgate's reason code.
+auth::Reason reason_for_verify_error(int x509_error);
+
+}  // namespace certgate::pki
