@@ -36,6 +36,8 @@ std::string_view to_string(Reason reason) {
       return "policy_denied";
     case Reason::unknown_host:
       return "unknown_host";
+    case Reason::no_route:
+      return "no_route";
     case Reason::misdirected_request:
       return "misdirected_request";
     case Reason::bad_request:

@@ -24,6 +24,7 @@ enum class Reason : uint8_t {
   consumer_not_found,
   policy_denied,
   unknown_host,
+  no_route,
   misdirected_request,
   bad_request,
   upstream_unavailable,

@@ -1,0 +1,67 @@
+#include "auth/peer_certificate.h"
+
+#include "pki/cert_info.h"
+#include "tls/ticket_chain.h"
+
+namespace certgate::auth {
+namespace {
+
+// Certificate text ends up in HTTP headers: control characters must never reach them.
+std::string header_safe(std::string text) {
+  for (auto& c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) c = '?';
+  }
+  return text;
+}
+
+}  // namespace
+
+PeerCertificate::PeerCertificate(pki::X509Ptr leaf, pki::X509StackPtr intermediates)
+    : leaf_(std::move(leaf)), intermediates_(std::move(intermediates)) {}
+
+PeerCertificate PeerCertificate::from_connection(SSL* ssl) {
+  X509* leaf = SSL_get0_peer_certificate(ssl);
+  if (!leaf) return {};
+  pki::X509StackPtr chain;
+  if (STACK_OF(X509)* sent = SSL_get_peer_cert_chain(ssl); sent && sk_X509_num(sent) > 0) {
+    chain.reset(X509_chain_up_ref(sent));
+  } else if (SSL_session_reused(ssl)) {
+    void* data = nullptr;
+    size_t len = 0;
+    if (SSL_SESSION_get0_ticket_appdata(SSL_get_session(ssl), &data, &len) == 1 && len > 0) {
+      if (auto decoded = tls::decode_ticket_chain(data, len)) chain = std::move(*decoded);
+    }
+  }
+  return PeerCertificate(pki::share(leaf), std::move(chain));
+}
+
+const pki::VerifyOutcome& PeerCertificate::verify(const pki::TrustBundle& bundle, int max_verify_depth) {
+  for (const auto& entry : verified_) {
+    if (entry.bundle == &bundle && entry.max_verify_depth == max_verify_depth) return entry.outcome;
+  }
+  pki::VerifyRequest request;
+  request.leaf = leaf_.get();
+  request.untrusted = intermediates_.get();
+  request.max_verify_depth = max_verify_depth;
+  verified_.push_back({&bundle, max_verify_depth, pki::verify_client_chain(bundle, request)});
+  return verified_.back().outcome;
+}
+
+const CertificateFacts& PeerCertificate::facts() {
+  if (!facts_) {
+    CertificateFacts f;
+    if (leaf_) {
+      f.subject_dn = header_safe(pki::subject_dn(leaf_.get()));
+      f.issuer_dn = header_safe(pki::issuer_dn(leaf_.get()));
+      f.serial = pki::serial_hex(leaf_.get());
+      f.fingerprint = pki::sha256_fingerprint_hex(leaf_.get());
+      f.san = header_safe(pki::san_list(pki::subject_alt_names(leaf_.get())));
+      f.not_after = pki::not_after_rfc3339(leaf_.get());
+    }
+    facts_ = std::move(f);
+  }
+  return *facts_;
+}
+
+}  // namespace certgate::auth

@@ -1,0 +1,53 @@
+// The certificate a connection's client presented: its leaf, the intermediates it sent, and the
+// verification result per trust bundle, computed on first use and cached for the connection's life.
+// A keep-alive connection is verified once per trust bundle, however many requests it carries.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pki/chain_verifier.h"
+#include "pki/openssl_ptr.h"
+#include "pki/trust_bundle.h"
+
+namespace certgate::auth {
+
+// The textual forms used in upstream headers and logs, computed once per connection.
+struct CertificateFacts {
+  std::string subject_dn;
+  std::string issuer_dn;
+  std::string serial;
+  std::string fingerprint;  // SHA-256, lowercase hex
+  std::string san;
+  std::string not_after;  // RFC 3339
+};
+
+class PeerCertificate {
+ public:
+  PeerCertificate() = default;
+  PeerCertificate(pki::X509Ptr leaf, pki::X509StackPtr intermediates);
+
+  // After the handshake: the client's leaf and intermediates (from the ticket on a resumed session).
+  static PeerCertificate from_connection(SSL* ssl);
+
+  bool present() const { return leaf_ != nullptr; }
+  X509* leaf() const { return leaf_.get(); }
+  STACK_OF(X509) * intermediates() const { return intermediates_.get(); }
+
+  const pki::VerifyOutcome& verify(const pki::TrustBundle& bundle, int max_verify_depth);
+  const CertificateFacts& facts();
+
+ private:
+  struct Cached {
+    const pki::TrustBundle* bundle;
+    int max_verify_depth;
+    pki::VerifyOutcome outcome;
+  };
+  pki::X509Ptr leaf_;
+  pki::X509StackPtr intermediates_;
+  std::vector<Cached> verified_;
+  std::optional<CertificateFacts> facts_;
+};
+
+}  // namespace certgate::auth

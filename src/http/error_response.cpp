@@ -1,0 +1,138 @@
+#include "http/error_response.h"
+
+#include <boost/beast/core/string.hpp>
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace certgate::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+double parse_q(std::string_view params) {
+  double q = 1.0;
+  while (!params.empty()) {
+    const auto semi = params.find(';');
+    auto param = trim(params.substr(0, semi));
+    params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
+    if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+      std::string value(param.substr(2));
+      try {
+        q = std::stod(value);
+      } catch (const std::exception&) {
+        q = 0;
+      }
+    }
+  }
+  return q;
+}
+
+// The quality the Accept header gives `type/subtype`, from its most specific matching range.
+double quality_of(std::string_view accept, std::string_view type, std::string_view subtype) {
+  int best_specificity = -1;
+  double best_q = 0;
+  while (!accept.empty()) {
+    const auto comma = accept.find(',');
+    auto item = trim(accept.substr(0, comma));
+    accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
+    const auto semi = item.find(';');
+    const auto range = trim(item.substr(0, semi));
+    const auto params = semi == std::string_view::npos ? std::string_view() : item.substr(semi + 1);
+    const auto slash = range.find('/');
+    if (slash == std::string_view::npos) continue;
+    const auto rtype = range.substr(0, slash);
+    const auto rsub = range.substr(slash + 1);
+    int specificity = -1;
+    if (beast::iequals(rtype, type) && beast::iequals(rsub, subtype)) {
+      specificity = 2;
+    } else if (beast::iequals(rtype, type) && rsub == "*") {
+      specificity = 1;
+    } else if (rtype == "*" && rsub == "*") {
+      specificity = 0;
+    }
+    if (specificity > best_specificity) {
+      best_specificity = specificity;
+      best_q = parse_q(params);
+    }
+  }
+  return best_q;
+}
+
+std::string html_page(unsigned status, std::string_view message) {
+  std::string escaped;
+  for (char c : message) {
+    switch (c) {
+      case '<':
+        escaped += "&lt;";
+        break;
+      case '>':
+        escaped += "&gt;";
+        break;
+      case '&':
+        escaped += "&amp;";
+        break;
+      default:
+        escaped += c;
+    }
+  }
+  const auto title = std::to_string(status) + " " + std::string(bhttp::obsolete_reason(bhttp::int_to_status(status)));
+  return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + title +
+         "</title></head>\n<body><h1>" + title + "</h1><p>" + escaped + "</p></body></html>\n";
+}
+
+}  // namespace
+
+bool prefers_html(std::string_view accept) {
+  if (accept.empty()) return false;
+  return quality_of(accept, "text", "html") > quality_of(accept, "application", "json");
+}
+
+StringResponse make_error_response(unsigned status, std::string_view message, bool html, bool keep_alive) {
+  StringResponse res{bhttp::int_to_status(status), 11};
+  if (html) {
+    res.set(bhttp::field::content_type, "text/html; charset=utf-8");
+    res.body() = html_page(status, message);
+  } else {
+    res.set(bhttp::field::content_type, "application/json");
+    res.body() = nlohmann::json{{"message", message}}.dump();
+  }
+  res.set(bhttp::field::cache_control, "no-store");
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+std::string_view default_message(unsigned status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 408:
+      return "Request Timeout";
+    case 421:
+      return "Misdirected Request";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 502:
+      return "An invalid response was received from the upstream server";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "The upstream server is timing out";
+    default:
+      return "Error";
+  }
+}
+
+}  // namespace certgate::http

@@ -1,0 +1,461 @@
+#include "proxy/http_session.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "http/error_response.h"
+#include "http/header_rules.h"
+#include "http/http_io.h"
+#include "http/request_target.h"
+#include "proxy/echo_upstream.h"
+
+namespace certgate::proxy {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using net::error_code;
+using std::chrono::milliseconds;
+
+constexpr std::size_t kBodyChunk = 16 * 1024;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+std::string endpoint_text(const net::tcp::endpoint& ep) {
+  const auto ip = ep.address().to_string();
+  return ep.address().is_v6() ? "[" + ip + "]:" + std::to_string(ep.port()) : ip + ":" + std::to_string(ep.port());
+}
+
+// True when the message has no body to relay (HEAD responses, 204, 304, empty requests).
+template <class Parser>
+bool header_only(const Parser& parser) {
+  return parser.is_done();
+}
+
+// A parse error the client should hear about (400), as opposed to a closed or reset connection.
+bool is_http_error(const error_code& ec) { return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category(); }
+
+}  // namespace
+
+// Every read and write re-arms the session's deadline for its side, so a timeout bounds inactivity,
+// not the length of a transfer. Once a side has timed out, its operations fail at once.
+template <class Stream>
+class HttpSession::Timed {
+ public:
+  Timed(HttpSession& session, Stream& stream, Waiting who, milliseconds timeout)
+      : session_(session), stream_(stream), who_(who), timeout_(timeout) {}
+
+  net::awaitable<std::size_t> read_some(net::asio::mutable_buffer buffer, error_code& ec) {
+    if (session_.timed_out(who_)) {
+      ec = net::asio::error::timed_out;
+      co_return 0;
+    }
+    session_.wait_for(who_, timeout_);
+    const auto n = co_await stream_.read_some(buffer, ec);
+    settle(ec);
+    co_return n;
+  }
+
+  net::awaitable<void> write(std::span<const net::asio::const_buffer> buffers, error_code& ec) {
+    if (session_.timed_out(who_)) {
+      ec = net::asio::error::timed_out;
+      co_return;
+    }
+    session_.wait_for(who_, timeout_);
+    co_await stream_.write(buffers, ec);
+    settle(ec);
+  }
+
+ private:
+  void settle(error_code& ec) {
+    session_.wait_for(Waiting::nothing, {});
+    if (ec && session_.timed_out(who_)) ec = net::asio::error::timed_out;
+  }
+
+  HttpSession& session_;
+  Stream& stream_;
+  Waiting who_;
+  milliseconds timeout_;
+};
+
+HttpSession::HttpSession(server::WorkerContext& worker, std::shared_ptr<const server::Runtime> runtime,
+                         const server::ListenerRuntime& listener, net::tcp::socket socket)
+    : worker_(worker),
+      runtime_(std::move(runtime)),
+      listener_(listener),
+      tls_(std::move(socket), listener.tls->new_connection(&handshake_)) {
+  error_code ec;
+  const auto remote = tls_.socket().remote_endpoint(ec);
+  if (!ec) {
+    client_ip_ = remote.address().to_string();
+    client_address_ = endpoint_text(remote);
+  }
+  tls_.socket().set_option(net::tcp::no_delay(true), ec);
+  worker_.connections.add(*this);
+}
+
+HttpSession::~HttpSession() = default;
+
+net::awaitable<void> run_session(std::unique_ptr<HttpSession> session) { co_await session->run(); }
+
+void HttpSession::wait_for(Waiting who, milliseconds timeout) {
+  waiting_ = who;
+  if (who == Waiting::nothing) {
+    disarm();
+  } else {
+    arm(timeout);
+  }
+}
+
+void HttpSession::on_deadline() {
+  error_code ec;
+  if (waiting_ == Waiting::client) {
+    client_timed_out_ = true;
+    tls_.socket().cancel(ec);
+  } else if (waiting_ == Waiting::upstream) {
+    upstream_timed_out_ = true;
+    if (upstream_socket_) upstream_socket_->cancel(ec);
+  }
+}
+
+void HttpSession::on_drain() {
+  if (!idle_) return;  // a busy connection closes after its current response
+  error_code ec;
+  tls_.socket().cancel(ec);
+}
+
+std::span<char> HttpSession::body_chunk() {
+  if (!body_chunk_) body_chunk_ = std::make_unique<char[]>(kBodyChunk);
+  return {body_chunk_.get(), kBodyChunk};
+}
+
+net::awaitable<void> HttpSession::run() {
+  if (!tls_.ssl()) co_return;
+  const auto& timeouts = runtime_->config().timeouts;
+  error_code ec;
+  wait_for(Waiting::client, timeouts.handshake);
+  co_await tls_.handshake(ec);
+  wait_for(Waiting::nothing, {});
+  if (ec) {
+    spdlog::debug("{} sni={} TLS handshake failed: {}", client_address_, handshake_.sni,
+                  tls_.last_error().empty() ? ec.message() : tls_.last_error());
+    co_return;
+  }
+  tls_version_ = SSL_get_version(tls_.ssl());
+  resumed_ = SSL_session_reused(tls_.ssl()) == 1;
+  peer_ = auth::PeerCertificate::from_connection(tls_.ssl());
+  co_await serve_requests();
+  tls_.shutdown();
+}
+
+net::awaitable<void> HttpSession::serve_requests() {
+  const auto& cfg = runtime_->config();
+  Timed client(*this, tls_, Waiting::client, cfg.timeouts.idle);
+  while (!worker_.draining) {
+    // Between requests an idle connection keeps no buffers (nginx does the same).
+    if (buffer_.size() == 0 && SSL_pending(tls_.ssl()) == 0) {
+      buffer_.shrink_to_fit();
+      upstream_buffer_.shrink_to_fit();
+      tls_.release_buffers();
+      body_chunk_.reset();
+    }
+    RequestParser parser;
+    parser.header_limit(static_cast<std::uint32_t>(cfg.limits.max_header_bytes));
+    parser.body_limit(boost::none);
+    Exchange ex;
+    error_code ec;
+    idle_ = true;
+    co_await http::read_header(client, buffer_, parser, ec);
+    idle_ = false;
+    ex.started = std::chrono::steady_clock::now();
+    ex.bytes_in_start = tls_.bytes_read();
+    ex.bytes_out_start = tls_.bytes_written();
+    if (ec) {
+      if (ec == bhttp::error::header_limit) {
+        ex.reason = auth::Reason::bad_request;
+        co_await reply_error(ex, 431, http::default_message(431), false, false);
+        log_exchange(ex);
+      } else if (parser.got_some() && is_http_error(ec)) {
+        ex.reason = auth::Reason::bad_request;
+        co_await reply_error(ex, 400, http::default_message(400), false, false);
+        log_exchange(ex);
+      }
+      co_return;
+    }
+    const bool keep_open = co_await handle_request(parser, ex);
+    log_exchange(ex);
+    if (!keep_open) co_return;
+  }
+}
+
+bool HttpSession::keep_client_alive(const RequestParser& parser) const {
+  return parser.get().keep_alive() && !worker_.draining;
+}
+
+net::awaitable<bool> HttpSession::handle_request(RequestParser& parser, Exchange& ex) {
+  auto& req = parser.get();
+  ex.method = std::string(req.method_string());
+  ex.path = std::string(req.target());
+  ex.client_version = req.version();
+  const bool html = http::prefers_html(req[bhttp::field::accept]);
+  // A rejected request's unread body would be taken for the next request: close instead.
+  const bool can_keep = keep_client_alive(parser) && parser.is_done();
+
+  auto target = http::normalize_target(req.target());
+  const std::string host_header(req[bhttp::field::host]);
+  ex.host = host_header.empty() ? handshake_.sni : http::host_without_port(host_header);
+  if (!target || ex.host.empty()) {
+    ex.reason = auth::Reason::bad_request;
+    co_return co_await reply_error(ex, 400, http::default_message(400), html, false);
+  }
+  ex.route = listener_.router.match(ex.host, target->path);
+  if (!ex.route) {
+    ex.reason = listener_.router.knows_host(ex.host) ? auth::Reason::no_route : auth::Reason::unknown_host;
+    co_return co_await reply_error(ex, 404, http::default_message(404), html, can_keep);
+  }
+  const auto& mtls = ex.route->config->mtls;
+  // The certificate was requested for the SNI's host; it must not be used for another host.
+  if (mtls.mode != config::MtlsMode::off && !handshake_.sni.empty() && ex.host != handshake_.sni) {
+    ex.reason = auth::Reason::misdirected_request;
+    co_return co_await reply_error(ex, 421, http::default_message(421), html, can_keep);
+  }
+  const auto gate = auth::check_client_certificate(mtls, ex.route->trust.get(), peer_);
+  ex.verify = gate.verify;
+  if (!gate.allow) {
+    ex.reason = gate.reason;
+    log_denied(ex, gate);
+    co_return co_await reply_error(ex, gate.status, gate.message, html, can_keep);
+  }
+  ex.expect_continue = beast::iequals(req[bhttp::field::expect], "100-continue");
+  prepare_upstream_request(parser, ex, gate, target->path + target->query);
+  if (ex.route->config->to.kind == config::UpstreamKind::echo) co_return co_await answer_echo(parser, ex);
+  co_return co_await forward(parser, ex);
+}
+
+void HttpSession::prepare_upstream_request(RequestParser& parser, const Exchange& ex,
+                                           const auth::GateDecision& gate, const std::string& normalized_target) {
+  auto& req = parser.get();
+  const auto& route = *ex.route->config;
+  const std::string original_host(req[bhttp::field::host]);
+  http::strip_request_headers(req);
+  req.erase(bhttp::field::expect);
+  http::set_forwarded_headers(req, client_ip_, original_host.empty() ? ex.host : original_host);
+  if (route.headers.identity) add_certificate_headers(req, gate);
+  if (route.to.kind == config::UpstreamKind::http && !route.preserve_host) {
+    req.set(bhttp::field::host, ex.route->upstream_authority);
+  } else if (original_host.empty()) {
+    req.set(bhttp::field::host, ex.host);
+  }
+  req.target(route.to.base_path + normalized_target);
+  req.version(11);
+  // The serializer frames the body again exactly as the parser read it.
+  if (parser.chunked()) {
+    req.chunked(true);
+  } else if (auto length = parser.content_length()) {
+    req.content_length(*length);
+  }
+}
+
+void HttpSession::add_certificate_headers(bhttp::fields& fields, const auth::GateDecision& gate) {
+  if (gate.verify.empty()) return;  // mTLS is off on this route
+  fields.set("X-Client-Cert-Verify", gate.verify);
+  if (!gate.outcome || !gate.outcome->ok) return;
+  const auto& f = peer_.facts();
+  fields.set("X-Client-Cert-Subject-DN", f.subject_dn);
+  fields.set("X-Client-Cert-Issuer-DN", f.issuer_dn);
+  fields.set("X-Client-Cert-Serial", f.serial);
+  fields.set("X-Client-Cert-Fingerprint", f.fingerprint);
+  if (!f.san.empty()) fields.set("X-Client-Cert-SAN", f.san);
+  fields.set("X-Client-Cert-Not-After", f.not_after);
+}
+
+net::awaitable<bool> HttpSession::answer_echo(RequestParser& parser, Exchange& ex) {
+  const auto& cfg = runtime_->config();
+  Timed client(*this, tls_, Waiting::client, cfg.timeouts.idle);
+  error_code ec;
+  if (ex.expect_continue && !parser.is_done()) {
+    const net::asio::const_buffer cont(kContinue.data(), kContinue.size());
+    co_await client.write(std::span(&cont, 1), ec);
+    if (ec) co_return false;
+  }
+  const auto chunk = body_chunk();
+  while (!parser.is_done()) {  // the echo describes the request; its body is read and dropped
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    co_await http::read_body_some(client, buffer_, parser, false, ec);
+    if (ec) co_return false;
+  }
+  const auto& req = parser.get();
+  bhttp::response<bhttp::string_body> res{bhttp::status::ok, 11};
+  res.set(bhttp::field::content_type, "application/json");
+  res.body() = echo_body(req.method_string(), req.target(), req);
+  const bool keep = keep_client_alive(parser);
+  res.keep_alive(keep);
+  res.prepare_payload();
+  bhttp::serializer<false, bhttp::string_body> serializer{res};
+  co_await http::write_ready(client, serializer, ec);
+  ex.status = 200;
+  co_return keep && !ec;
+}
+
+net::awaitable<bool> HttpSession::forward(RequestParser& parser, Exchange& ex) {
+  const auto& cfg = runtime_->config();
+  const auto& route = *ex.route;
+  auto& req = parser.get();
+  const bool request_has_body = !parser.is_done();
+  Timed client(*this, tls_, Waiting::client, cfg.timeouts.idle);
+  error_code ec;
+  if (ex.expect_continue && request_has_body) {
+    const net::asio::const_buffer cont(kContinue.data(), kContinue.size());
+    co_await client.write(std::span(&cont, 1), ec);
+    if (ec) co_return false;
+  }
+  for (int attempt = 0;; ++attempt) {
+    // 1. A pooled connection, or a new one.
+    std::optional<net::PlainStream> upstream = worker_.upstreams.take(route.pool_key);
+    const bool reused = upstream.has_value();
+    if (!upstream) {
+      net::tcp::socket socket(worker_.io);
+      upstream_socket_ = &socket;
+      wait_for(Waiting::upstream, cfg.timeouts.upstream_connect);
+      auto [connect_ec, endpoint] =
+          co_await net::asio::async_connect(socket, route.upstream_endpoints, net::use_nothrow);
+      wait_for(Waiting::nothing, {});
+      upstream_socket_ = nullptr;
+      if (connect_ec) {
+        const bool timeout = upstream_timed_out_;
+        ex.reason = timeout ? auth::Reason::upstream_timeout : auth::Reason::upstream_unavailable;
+        spdlog::warn("{} cannot connect to upstream {}: {}", client_address_, route.config->to.text,
+                     timeout ? "timed out" : connect_ec.message());
+        co_return co_await reply_error(ex, timeout ? 504 : 502, http::default_message(timeout ? 504 : 502),
+                                       false, false);
+      }
+      socket.set_option(net::tcp::no_delay(true), connect_ec);
+      upstream.emplace(std::move(socket));
+    }
+    upstream_socket_ = &upstream->socket();
+    Timed up(*this, *upstream, Waiting::upstream, cfg.timeouts.upstream_response);
+
+    // 2. The request, its body streamed from the client.
+    auto failure = co_await http::relay_message(client, buffer_, parser, up, body_chunk(), ec);
+    if (failure == http::RelayFailure::input) co_return false;  // the client went away mid-body
+    const bool retryable = reused && !request_has_body && attempt == 0 && !upstream_timed_out_;
+    if (failure == http::RelayFailure::output) {
+      if (retryable) continue;  // a pooled connection the upstream had already closed
+      upstream_socket_ = nullptr;
+      ex.reason = upstream_timed_out_ ? auth::Reason::upstream_timeout : auth::Reason::upstream_unavailable;
+      co_return co_await reply_error(ex, upstream_timed_out_ ? 504 : 502,
+                                     http::default_message(upstream_timed_out_ ? 504 : 502), false, false);
+    }
+
+    // 3. The response header (interim 1xx responses are dropped).
+    std::optional<ResponseParser> response;
+    upstream_buffer_.clear();
+    do {
+      response.emplace();
+      response->header_limit(static_cast<std::uint32_t>(cfg.limits.max_header_bytes));
+      response->body_limit(boost::none);
+      if (req.method() == bhttp::verb::head) response->skip(true);
+      co_await http::read_header(up, upstream_buffer_, *response, ec);
+    } while (!ec && response->get().result_int() / 100 == 1 && response->get().result_int() != 101);
+    if (ec) {
+      if (retryable && !response->got_some() && !upstream_timed_out_) continue;
+      upstream_socket_ = nullptr;
+      const bool timeout = upstream_timed_out_;
+      ex.reason = timeout ? auth::Reason::upstream_timeout : auth::Reason::upstream_unavailable;
+      spdlog::warn("{} upstream {} failed: {}", client_address_, route.config->to.text,
+                   timeout ? "no response in time" : ec.message());
+      co_return co_await reply_error(ex, timeout ? 504 : 502, http::default_message(timeout ? 504 : 502), false,
+                                     false);
+    }
+
+    // 4. The response, its body streamed back.
+    auto& res = response->get();
+    const bool upstream_keep_alive = res.keep_alive();
+    bool client_keep_alive = keep_client_alive(parser);
+    const bool has_length = response->content_length().has_value();
+    const bool chunked = response->chunked();
+    http::strip_response_headers(res);
+    if (chunked) {
+      res.chunked(true);
+    } else if (has_length) {
+      res.content_length(*response->content_length());
+    } else if (!header_only(*response)) {
+      // A body that ends when the upstream closes: chunk it for HTTP/1.1, close for HTTP/1.0.
+      if (ex.client_version >= 11) {
+        res.chunked(true);
+      } else {
+        client_keep_alive = false;
+      }
+    }
+    res.version(11);
+    res.keep_alive(client_keep_alive);
+    ex.status = res.result_int();
+    if (header_only(*response)) {
+      co_await http::write_header_only(client, res, ec);
+      failure = ec ? http::RelayFailure::output : http::RelayFailure::none;
+    } else {
+      failure = co_await http::relay_message(up, upstream_buffer_, *response, client, body_chunk(), ec);
+    }
+    upstream_socket_ = nullptr;
+    if (failure != http::RelayFailure::none) {
+      spdlog::debug("{} response relay from {} stopped ({}): {}", client_address_, route.config->to.text,
+                    failure == http::RelayFailure::input ? "upstream" : "client", ec.message());
+      co_return false;
+    }
+    if (upstream_keep_alive && response->is_done() && upstream_buffer_.size() == 0 && !upstream_timed_out_) {
+      worker_.upstreams.give_back(route.pool_key, std::move(*upstream));
+    }
+    co_return client_keep_alive;
+  }
+}
+
+net::awaitable<bool> HttpSession::reply_error(Exchange& ex, unsigned status, std::string_view message, bool html,
+                                              bool keep_alive) {
+  ex.status = status;
+  auto res = http::make_error_response(status, message, html, keep_alive);
+  Timed client(*this, tls_, Waiting::client, runtime_->config().timeouts.idle);
+  bhttp::serializer<false, bhttp::string_body> serializer{res};
+  error_code ec;
+  co_await http::write_ready(client, serializer, ec);
+  co_return keep_alive && !ec;
+}
+
+void HttpSession::log_denied(const Exchange& ex, const auth::GateDecision& gate) {
+  if (!spdlog::should_log(spdlog::level::info)) return;
+  spdlog::info("denied {} sni={} host={} route={} reason={} subject=\"{}\" detail=\"{}\"", client_address_,
+               handshake_.sni, ex.host, ex.route ? ex.route->config->from : "", auth::to_string(gate.reason),
+               peer_.present() ? peer_.facts().subject_dn : "", gate.outcome ? gate.outcome->detail : "");
+}
+
+void HttpSession::log_exchange(const Exchange& ex) {
+  if (!worker_.access_log.enabled()) return;
+  log::AccessRecord r;
+  r.time = std::chrono::system_clock::now();
+  r.client = client_address_;
+  r.sni = handshake_.sni;
+  r.host = ex.host;
+  r.method = ex.method;
+  r.path = ex.path;
+  if (ex.route) {
+    r.route = ex.route->config->from;
+    r.upstream = ex.route->config->to.text;
+  }
+  r.status = ex.status;
+  r.bytes_in = tls_.bytes_read() - ex.bytes_in_start;
+  r.bytes_out = tls_.bytes_written() - ex.bytes_out_start;
+  r.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ex.started).count();
+  r.tls_version = tls_version_;
+  r.resumed = resumed_;
+  if (peer_.present()) {
+    r.cert_fingerprint = peer_.facts().fingerprint;
+    r.cert_subject = peer_.facts().subject_dn;
+  }
+  r.verify = ex.verify;
+  r.reason = auth::to_string(ex.reason);
+  worker_.access_log.log(r);
+}
+
+}  // namespace certgate::proxy

@@ -1,0 +1,100 @@
+// One client connection: the TLS handshake, then HTTP/1.1 requests in a keep-alive loop. Each request
+// is routed, checked against its route's mTLS rules, and either answered by the gateway (401, 404,
+// 421, echo://) or streamed to the upstream and back.
+#pragma once
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "auth/mtls_gate.h"
+#include "auth/peer_certificate.h"
+#include "log/access_log.h"
+#include "server/runtime.h"
+#include "server/worker_context.h"
+#include "tls/tls_stream.h"
+
+namespace certgate::proxy {
+
+using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
+using ResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
+
+class HttpSession final : public server::WatchedConnection {
+ public:
+  HttpSession(server::WorkerContext& worker, std::shared_ptr<const server::Runtime> runtime,
+              const server::ListenerRuntime& listener, net::tcp::socket socket);
+  ~HttpSession() override;
+
+  net::awaitable<void> run();
+
+  void on_deadline() override;
+  void on_drain() override;
+
+ private:
+  // What one request turned into, for the access log.
+  struct Exchange {
+    std::chrono::steady_clock::time_point started;
+    std::string method;
+    std::string path;
+    std::string host;
+    const RouteRuntime* route = nullptr;
+    unsigned status = 0;
+    auth::Reason reason = auth::Reason::allowed;
+    std::string verify;
+    uint64_t bytes_in_start = 0;
+    uint64_t bytes_out_start = 0;
+    unsigned client_version = 11;
+    bool expect_continue = false;
+  };
+  enum class Waiting { nothing, client, upstream };
+  // A stream whose every operation runs under this session's deadline for one side.
+  template <class Stream>
+  class Timed;
+
+  net::awaitable<void> serve_requests();
+  // Returns whether the connection stays open for another request.
+  net::awaitable<bool> handle_request(RequestParser& parser, Exchange& ex);
+  net::awaitable<bool> forward(RequestParser& parser, Exchange& ex);
+  net::awaitable<bool> answer_echo(RequestParser& parser, Exchange& ex);
+  net::awaitable<bool> reply_error(Exchange& ex, unsigned status, std::string_view message, bool html,
+                                   bool keep_alive);
+
+  void prepare_upstream_request(RequestParser& parser, const Exchange& ex, const auth::GateDecision& gate,
+                                const std::string& normalized_target);
+  void add_certificate_headers(boost::beast::http::fields& fields, const auth::GateDecision& gate);
+  bool keep_client_alive(const RequestParser& parser) const;
+  void wait_for(Waiting who, std::chrono::milliseconds timeout);
+  bool timed_out(Waiting who) const { return who == Waiting::client ? client_timed_out_ : upstream_timed_out_; }
+  std::span<char> body_chunk();
+  void log_exchange(const Exchange& ex);
+  void log_denied(const Exchange& ex, const auth::GateDecision& gate);
+
+  server::WorkerContext& worker_;
+  std::shared_ptr<const server::Runtime> runtime_;
+  const server::ListenerRuntime& listener_;
+  tls::HandshakeInfo handshake_;
+  tls::TlsStream tls_;
+  boost::beast::flat_buffer buffer_;
+  auth::PeerCertificate peer_;
+  std::string client_address_;  // "ip:port"
+  std::string client_ip_;
+  const char* tls_version_ = "";
+  bool resumed_ = false;
+
+  // Deadline bookkeeping: which side a timeout cancels, and whether it fired.
+  Waiting waiting_ = Waiting::nothing;
+  net::tcp::socket* upstream_socket_ = nullptr;
+  bool client_timed_out_ = false;
+  bool upstream_timed_out_ = false;
+  bool idle_ = false;  // between requests: safe to close at once when draining
+  boost::beast::flat_buffer upstream_buffer_;
+  std::unique_ptr<char[]> body_chunk_;
+};
+
+// Owns the session for the coroutine's lifetime.
+net::awaitable<void> run_session(std::unique_ptr<HttpSession> session);
+
+}  // namespace certgate::proxy

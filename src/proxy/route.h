@@ -1,0 +1,22 @@
+// A route as the data path sees it: its config plus the live objects it needs.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "net/asio.h"
+#include "pki/trust_bundle.h"
+
+namespace certgate::proxy {
+
+struct RouteRuntime {
+  const config::Route* config = nullptr;
+  std::shared_ptr<const pki::TrustBundle> trust;  // null when mTLS is off
+  std::vector<net::tcp::endpoint> upstream_endpoints;
+  std::string upstream_authority;  // Host header for the upstream: "host" or "host:port"
+  std::string pool_key;            // routes to the same upstream share idle connections
+};
+
+}  // namespace certgate::proxy

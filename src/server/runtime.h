@@ -1,0 +1,45 @@
+// One config generation compiled into what the data path uses: trust bundles, TLS contexts, routing
+// tables and resolved upstreams. Immutable once built; connections hold a shared_ptr to the
+// generation they started on, so a reload never changes the rules under an in-flight request.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "config/config.h"
+#include "proxy/route.h"
+#include "proxy/router.h"
+#include "tls/server_tls.h"
+
+namespace certgate::server {
+
+struct ListenerRuntime {
+  const config::Listener* config = nullptr;
+  std::unique_ptr<tls::ServerTls> tls;
+  proxy::Router router;
+};
+
+class Runtime {
+ public:
+  // Throws config::ConfigError ("file:line: reason") for anything the YAML checks could not see:
+  // unreadable certificates, keys that don't match, CAs without CA:TRUE, unresolvable upstreams.
+  static std::shared_ptr<const Runtime> build(config::Config config);
+
+  const config::Config& config() const { return config_; }
+  const std::deque<ListenerRuntime>& listeners() const { return listeners_; }
+  const std::deque<proxy::RouteRuntime>& routes() const { return routes_; }
+
+ private:
+  Runtime() = default;
+  std::shared_ptr<const pki::TrustBundle> bundle_for(const config::CaSource& source);
+  void compile_routes();
+  void compile_listeners();
+
+  config::Config config_;
+  std::vector<std::pair<std::string, std::shared_ptr<const pki::TrustBundle>>> bundles_;  // by source
+  std::deque<proxy::RouteRuntime> routes_;
+  std::deque<ListenerRuntime> listeners_;
+};
+
+}  // namespace certgate::server

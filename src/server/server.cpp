@@ -1,0 +1,143 @@
+#include "server/server.h"
+
+#include <sys/resource.h>
+
+#include <atomic>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <spdlog/spdlog.h>
+
+#include "common/version.h"
+#include "config/config_error.h"
+#include "config/loader.h"
+#include "log/error_log.h"
+
+namespace certgate::server {
+namespace {
+
+using net::error_code;
+
+// Many keep-alive clients need many descriptors; use all the system allows (nginx's
+// worker_rlimit_nofile, done automatically).
+void raise_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+std::size_t worker_count(const config::Config& cfg) {
+  if (cfg.workers > 0) return static_cast<std::size_t>(cfg.workers);
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+bool same_listeners(const config::Config& a, const config::Config& b) {
+  if (a.listeners.size() != b.listeners.size()) return false;
+  for (std::size_t i = 0; i < a.listeners.size(); ++i) {
+    if (a.listeners[i].host != b.listeners[i].host || a.listeners[i].port != b.listeners[i].port) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::shared_ptr<const Runtime> load_runtime(const std::string& path) {
+  return Runtime::build(config::load_config_file(path));
+}
+
+int Server::run() {
+  try {
+    runtime_ = load_runtime(config_path_);
+  } catch (const config::ConfigError& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  }
+  const auto& cfg = runtime_->config();
+  log::init_error_log(cfg.logging.level);
+  std::signal(SIGPIPE, SIG_IGN);
+  raise_file_limit();
+
+  std::shared_ptr<log::AccessLogSink> sink;
+  try {
+    sink = log::AccessLogSink::open(cfg.logging.access_log);
+  } catch (const std::exception& e) {
+    spdlog::error("{}: {}", cfg.file, e.what());
+    return 1;
+  }
+  const auto count = worker_count(cfg);
+  const auto per_worker_limit = std::max<std::size_t>(1, cfg.limits.max_connections / count);
+  try {
+    for (std::size_t i = 0; i < count; ++i) {
+      workers_.push_back(std::make_unique<Worker>(i, sink, runtime_, per_worker_limit));
+      workers_.back()->open_listeners();
+    }
+  } catch (const std::system_error& e) {
+    spdlog::error("cannot listen: {}", e.what());
+    return 1;
+  }
+
+  net::asio::io_context main_io;
+  std::atomic<std::size_t> running{count};
+  for (auto& worker : workers_) {
+    worker->start([&main_io, &running] {
+      if (--running == 0) net::asio::post(main_io, [&main_io] { main_io.stop(); });
+    });
+  }
+  std::string addresses;
+  for (const auto& l : cfg.listeners) addresses += (addresses.empty() ? "" : ", ") + l.address;
+  spdlog::info("certgate {} listening on {} with {} worker(s), {} route(s)", kVersion, addresses, count,
+               cfg.routes.size());
+
+  net::asio::signal_set signals(main_io, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(const error_code&, int)> on_signal = [&](const error_code& ec, int signo) {
+    if (ec) return;
+    if (signo == SIGHUP) {
+      reload();
+      signals.async_wait(on_signal);
+    } else {
+      shut_down(main_io);
+    }
+  };
+  signals.async_wait(on_signal);
+  main_io.run();
+  for (auto& worker : workers_) worker->join();
+  spdlog::info("certgate stopped");
+  return 0;
+}
+
+void Server::reload() {
+  spdlog::info("SIGHUP: reloading {}", config_path_);
+  std::shared_ptr<const Runtime> next;
+  try {
+    next = load_runtime(config_path_);
+  } catch (const config::ConfigError& e) {
+    spdlog::error("reload rejected, the previous config keeps serving: {}", e.what());
+    return;
+  }
+  if (!same_listeners(runtime_->config(), next->config())) {
+    spdlog::error("reload rejected, the previous config keeps serving: {}: listener addresses changed; "
+                  "that needs a restart",
+                  config_path_);
+    return;
+  }
+  runtime_ = next;
+  log::set_error_log_level(runtime_->config().logging.level);
+  for (auto& worker : workers_) worker->install(runtime_);
+  spdlog::info("reload done: {} route(s)", runtime_->config().routes.size());
+}
+
+void Server::shut_down(net::asio::io_context& main_io) {
+  const auto timeout = runtime_->config().timeouts.shutdown;
+  spdlog::info("shutting down: draining connections (up to {} ms)", timeout.count());
+  for (auto& worker : workers_) worker->drain();
+  auto deadline = std::make_shared<net::asio::steady_timer>(main_io, timeout);
+  deadline->async_wait([this, deadline](const error_code& ec) {
+    if (ec) return;
+    spdlog::warn("shutdown timeout reached: closing the remaining connections");
+    for (auto& worker : workers_) worker->stop();
+  });
+}
+
+}  // namespace certgate::server

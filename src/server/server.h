@@ -1,0 +1,33 @@
+// The process: loads the config, starts the workers, and turns signals into actions.
+//   SIGHUP          reload: a bad new config is logged and the old one keeps serving;
+//   SIGTERM/SIGINT  drain: stop accepting, finish in-flight requests (bounded by timeouts.shutdown), exit 0.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/runtime.h"
+#include "server/worker.h"
+
+namespace certgate::server {
+
+class Server {
+ public:
+  explicit Server(std::string config_path) : config_path_(std::move(config_path)) {}
+  // Blocks until the gateway has shut down. Returns the process exit code.
+  int run();
+
+ private:
+  void reload();
+  void shut_down(net::asio::io_context& main_io);
+
+  std::string config_path_;
+  std::shared_ptr<const Runtime> runtime_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+// Reads and compiles a config file; throws config::ConfigError.
+std::shared_ptr<const Runtime> load_runtime(const std::string& path);
+
+}  // namespace certgate::server

@@ -1,0 +1,46 @@
+// One event loop on one thread, with its own SO_REUSEPORT acceptor per listener: the kernel spreads
+// new connections over workers, and nothing a connection touches is shared with another worker
+// (except the immutable Runtime and OpenSSL's thread-safe contexts).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "server/runtime.h"
+#include "server/worker_context.h"
+
+namespace certgate::server {
+
+class Worker {
+ public:
+  Worker(std::size_t index, std::shared_ptr<log::AccessLogSink> sink, std::shared_ptr<const Runtime> runtime,
+         std::size_t max_connections);
+  ~Worker();
+
+  // Binds every listener (throws std::system_error, e.g. address in use).
+  void open_listeners();
+  // Runs the loop on a new thread; `on_exit` runs on that thread when the loop ends.
+  void start(std::function<void()> on_exit);
+  void join();
+
+  // Thread-safe: new connections use `runtime`; existing ones keep theirs.
+  void install(std::shared_ptr<const Runtime> runtime);
+  // Thread-safe: stop accepting, close idle connections, finish busy ones, then end the loop.
+  void drain();
+  // Thread-safe: end the loop now, whatever is in flight.
+  void stop() { ctx_.io.stop(); }
+
+ private:
+  net::awaitable<void> accept_loop(std::size_t listener_index);
+  net::awaitable<void> tick();
+
+  std::size_t index_;
+  WorkerContext ctx_;
+  std::shared_ptr<const Runtime> runtime_;
+  std::vector<net::tcp::acceptor> acceptors_;
+  std::thread thread_;
+};
+
+}  // namespace certgate::server

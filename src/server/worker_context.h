@@ -1,0 +1,25 @@
+// What a connection may use of its worker: the worker's own pool, log buffer and registry. All of it
+// belongs to one thread, so nothing here needs a lock.
+#pragma once
+
+#include "log/access_log.h"
+#include "net/asio.h"
+#include "proxy/upstream_pool.h"
+#include "server/connection_registry.h"
+
+namespace certgate::server {
+
+struct WorkerContext {
+  explicit WorkerContext(std::shared_ptr<log::AccessLogSink> sink) : access_log(std::move(sink)) {}
+
+  // Declaration order is destruction order reversed: the loop (and the sessions suspended in it)
+  // goes after the pooled sockets that need it, and before the registry the sessions leave.
+  ConnectionRegistry connections;
+  net::asio::io_context io{1};
+  proxy::UpstreamPool upstreams;
+  log::AccessLogger access_log;
+  bool draining = false;
+  std::size_t max_connections = 0;
+};
+
+}  // namespace certgate::server

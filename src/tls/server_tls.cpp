@@ -1,0 +1,214 @@
+#include "tls/server_tls.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "config/config_error.h"
+#include "pki/cert_info.h"
+#include "tls/ticket_chain.h"
+
+namespace certgate::tls {
+namespace {
+
+// Mozilla "intermediate" TLS 1.2 suites (forward secret AEAD only); TLS 1.3 uses OpenSSL's defaults.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+constexpr const char* kGroups = "X25519:P-256:P-384";
+
+// Certificates are validated per request against the route's trust bundle (see auth/), so the
+// handshake only records what the client sent. The TLS layer still checks CertificateVerify,
+// i.e. that the client holds the private key.
+int accept_and_defer(X509_STORE_CTX*, void*) { return 1; }
+
+int select_http11(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                  unsigned int inlen, void*) {
+  static constexpr unsigned char kHttp11[] = {'h', 't', 't', 'p', '/', '1', '.', '1'};
+  for (unsigned int i = 0; i < inlen;) {
+    const unsigned int len = in[i];
+    if (i + 1 + len > inlen) break;
+    if (len == sizeof(kHttp11) && std::memcmp(in + i + 1, kHttp11, len) == 0) {
+      *out = in + i + 1;
+      *outlen = static_cast<unsigned char>(len);
+      return SSL_TLSEXT_ERR_OK;
+    }
+    i += 1 + len;
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+int on_ticket_generate(SSL* ssl, void*) {
+  // A resumed session already carries the chain in its (duplicated) app data.
+  STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
+  if (chain && sk_X509_num(chain) > 0) {
+    const auto data = encode_ticket_chain(chain);
+    SSL_SESSION_set1_ticket_appdata(SSL_get_session(ssl), data.data(), data.size());
+  }
+  return 1;
+}
+
+SSL_TICKET_RETURN on_ticket_decrypt(SSL*, SSL_SESSION* session, const unsigned char*, size_t,
+                                    SSL_TICKET_STATUS status, void*) {
+  switch (status) {
+    case SSL_TICKET_SUCCESS:
+    case SSL_TICKET_SUCCESS_RENEW: {
+      void* data = nullptr;
+      size_t len = 0;
+      if (SSL_SESSION_get0_ticket_appdata(session, &data, &len) == 1 && len > 0 &&
+          !decode_ticket_chain(data, len)) {
+        return SSL_TICKET_RETURN_IGNORE_RENEW;  // unreadable chain: do a full handshake instead
+      }
+      return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE : SSL_TICKET_RETURN_USE_RENEW;
+    }
+    case SSL_TICKET_EMPTY:
+    case SSL_TICKET_NO_DECRYPT:
+      return SSL_TICKET_RETURN_IGNORE_RENEW;
+    default:
+      return SSL_TICKET_RETURN_IGNORE;
+  }
+}
+
+// Reads the first host_name from the ClientHello's server_name extension (RFC 6066 section 3).
+bool read_sni(SSL* ssl, std::string& sni) {
+  const unsigned char* p = nullptr;
+  size_t len = 0;
+  if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &len) != 1) return true;  // no SNI
+  if (len < 2) return false;
+  const size_t list_len = (size_t(p[0]) << 8) | p[1];
+  if (list_len + 2 != len) return false;
+  for (size_t pos = 2; pos + 3 <= len;) {
+    const unsigned type = p[pos];
+    const size_t name_len = (size_t(p[pos + 1]) << 8) | p[pos + 2];
+    pos += 3;
+    if (pos + name_len > len) return false;
+    if (type == TLSEXT_NAMETYPE_host_name) {
+      if (name_len == 0 || name_len > 255) return false;
+      sni.assign(reinterpret_cast<const char*>(p + pos), name_len);
+      for (auto& c : sni) {
+        if (c == '\0') return false;
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      if (sni.back() == '.') sni.pop_back();
+      return true;
+    }
+    pos += name_len;
+  }
+  return true;
+}
+
+const HostProfile& unknown_host_profile() {
+  static const HostProfile profile{false, "unknown-host"};
+  return profile;
+}
+
+void set_session_context(SSL* ssl, const HostProfile& profile, const std::string& sni) {
+  // Binds tickets to the host and its trust set (the nginx CVE-2025-23419 lesson).
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  pki::EvpMdCtxPtr md(EVP_MD_CTX_new());
+  EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
+  EVP_DigestUpdate(md.get(), profile.session_context.data(), profile.session_context.size());
+  EVP_DigestUpdate(md.get(), "\0", 1);
+  EVP_DigestUpdate(md.get(), sni.data(), sni.size());
+  EVP_DigestFinal_ex(md.get(), digest, &len);
+  SSL_set_session_id_context(ssl, digest, std::min<unsigned int>(len, SSL_MAX_SID_CTX_LENGTH));
+}
+
+}  // namespace
+
+ServerTls::ServerTls(const config::Listener& listener, HostProfiles profiles) : profiles_(std::move(profiles)) {
+  for (const auto& pair : listener.certificates) certificates_.push_back(load_certificate(pair));
+  // Earlier certificates win when two cover the same name.
+  for (auto it = certificates_.rbegin(); it != certificates_.rend(); ++it) {
+    for (const auto& name : it->names) by_name_[name] = it->ctx.get();
+  }
+}
+
+ServerTls::Certificate ServerTls::load_certificate(const config::CertificateKeyPair& pair) {
+  Certificate out;
+  out.ctx.reset(SSL_CTX_new(TLS_server_method()));
+  SSL_CTX* ctx = out.ctx.get();
+  ERR_clear_error();
+  if (SSL_CTX_use_certificate_chain_file(ctx, pair.cert_file.c_str()) != 1) {
+    throw config::ConfigError(pair.mark, "cannot load certificate " + pair.cert_file + ": " +
+                                             pki::take_openssl_errors());
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, pair.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    throw config::ConfigError(pair.mark, "cannot load private key " + pair.key_file +
+                                             " (an unencrypted PEM key is required): " + pki::take_openssl_errors());
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    ERR_clear_error();
+    throw config::ConfigError(pair.mark,
+                              "certificate " + pair.cert_file + " does not match private key " + pair.key_file);
+  }
+  X509* leaf = SSL_CTX_get0_certificate(ctx);
+  for (const auto& san : pki::subject_alt_names(leaf)) {
+    if (san.kind == pki::SubjectAltName::Kind::dns) out.names.push_back(san.value);
+  }
+  if (out.names.empty()) out.names = pki::subject_attribute(leaf, NID_commonName);
+  for (auto& name : out.names) {
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  }
+  configure(ctx);
+  return out;
+}
+
+void ServerTls::configure(SSL_CTX* ctx) {
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_security_level(ctx, 2);
+  SSL_CTX_set_cipher_list(ctx, kTls12Ciphers);
+  SSL_CTX_set1_groups_list(ctx, kGroups);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF |
+                               SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Idle keep-alive connections give their record buffers back (as nginx does).
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // Stateless tickets only: no session cache shared between workers, so no lock.
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_num_tickets(ctx, 1);
+  SSL_CTX_set_session_ticket_cb(ctx, on_ticket_generate, on_ticket_decrypt, nullptr);
+  SSL_CTX_set_client_hello_cb(ctx, on_client_hello, this);
+  SSL_CTX_set_cert_verify_callback(ctx, accept_and_defer, nullptr);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+  SSL_CTX_set_alpn_select_cb(ctx, select_http11, nullptr);
+}
+
+SSL_CTX* ServerTls::context_for(const std::string& sni) const {
+  if (!sni.empty()) {
+    if (auto it = by_name_.find(sni); it != by_name_.end()) return it->second;
+    if (auto dot = sni.find('.'); dot != std::string::npos) {
+      if (auto it = by_name_.find("*" + sni.substr(dot)); it != by_name_.end()) return it->second;
+    }
+  }
+  return certificates_.front().ctx.get();
+}
+
+pki::SslPtr ServerTls::new_connection(HandshakeInfo* info) const {
+  pki::SslPtr ssl(SSL_new(certificates_.front().ctx.get()));
+  if (ssl) {
+    SSL_set_accept_state(ssl.get());
+    SSL_set_app_data(ssl.get(), info);
+  }
+  return ssl;
+}
+
+int ServerTls::on_client_hello(SSL* ssl, int* alert, void* arg) {
+  const auto* self = static_cast<const ServerTls*>(arg);
+  auto* info = static_cast<HandshakeInfo*>(SSL_get_app_data(ssl));
+  if (!read_sni(ssl, info->sni)) {
+    *alert = SSL_AD_DECODE_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  SSL_CTX* ctx = self->context_for(info->sni);
+  if (ctx != SSL_get_SSL_CTX(ssl)) SSL_set_SSL_CTX(ssl, ctx);
+  const HostProfile* profile = info->sni.empty() ? &self->profiles_.no_sni() : self->profiles_.find(info->sni);
+  if (!profile) profile = &unknown_host_profile();
+  info->profile = profile;
+  // Ask for a certificate only where a route uses mTLS: no browser prompt on public hosts.
+  SSL_set_verify(ssl, profile->request_client_cert ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+  set_session_context(ssl, *profile, info->sni);
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+}  // namespace certgate::tls

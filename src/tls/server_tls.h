@@ -1,0 +1,50 @@
+// The TLS side of one listener: one SSL_CTX per server certificate (chosen by SNI), the policy for
+// requesting client certificates per host, ALPN, and session tickets that keep the client's chain.
+// Built once per config generation and shared by all workers (SSL_CTX is thread-safe for SSL_new).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "pki/openssl_ptr.h"
+#include "tls/host_profile.h"
+
+namespace certgate::tls {
+
+// Facts the handshake callbacks record for the HTTP layer.
+struct HandshakeInfo {
+  std::string sni;  // lowercased; empty when the client sent none
+  const HostProfile* profile = nullptr;
+};
+
+class ServerTls {
+ public:
+  // Throws config::ConfigError at the offending certificate's line.
+  ServerTls(const config::Listener& listener, HostProfiles profiles);
+  ServerTls(const ServerTls&) = delete;
+  ServerTls& operator=(const ServerTls&) = delete;
+
+  // A server-side SSL for a new connection; the callbacks fill `info` during the handshake.
+  pki::SslPtr new_connection(HandshakeInfo* info) const;
+
+ private:
+  struct Certificate {
+    pki::SslCtxPtr ctx;
+    std::vector<std::string> names;
+  };
+
+  Certificate load_certificate(const config::CertificateKeyPair& pair);
+  void configure(SSL_CTX* ctx);
+  SSL_CTX* context_for(const std::string& sni) const;
+
+  static int on_client_hello(SSL* ssl, int* alert, void* arg);
+
+  std::vector<Certificate> certificates_;
+  std::unordered_map<std::string, SSL_CTX*> by_name_;  // exact names and "*.parent" wildcards
+  HostProfiles profiles_;
+};
+
+}  // namespace certgate::tls

@@ -1,0 +1,132 @@
+#include "tls/tls_stream.h"
+
+#include <cerrno>
+
+namespace certgate::tls {
+namespace {
+
+constexpr std::size_t kRecordPayload = 16 * 1024;
+
+class TlsCategory : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "tls"; }
+  std::string message(int) const override { return "TLS protocol error"; }
+};
+
+}  // namespace
+
+const boost::system::error_category& tls_category() {
+  static const TlsCategory category;
+  return category;
+}
+
+TlsStream::TlsStream(net::tcp::socket socket, pki::SslPtr ssl) : socket_(std::move(socket)), ssl_(std::move(ssl)) {
+  socket_.non_blocking(true);
+  SSL_set_fd(ssl_.get(), socket_.native_handle());
+}
+
+awaitable<bool> TlsStream::settle(int rc, error_code& ec) {
+  const int err = SSL_get_error(ssl_.get(), rc);
+  switch (err) {
+    case SSL_ERROR_WANT_READ: {
+      auto [e] = co_await socket_.async_wait(net::tcp::socket::wait_read, net::use_nothrow);
+      ec = e;
+      co_return !e;
+    }
+    case SSL_ERROR_WANT_WRITE: {
+      auto [e] = co_await socket_.async_wait(net::tcp::socket::wait_write, net::use_nothrow);
+      ec = e;
+      co_return !e;
+    }
+    case SSL_ERROR_ZERO_RETURN:
+      ec = net::asio::error::eof;
+      co_return false;
+    case SSL_ERROR_SYSCALL: {
+      const int saved = errno;
+      last_error_ = pki::take_openssl_errors();
+      ec = saved == 0 ? error_code(net::asio::error::eof) : error_code(saved, boost::system::system_category());
+      co_return false;
+    }
+    default:
+      last_error_ = pki::take_openssl_errors();
+      ec = error_code(err, tls_category());
+      co_return false;
+  }
+}
+
+awaitable<void> TlsStream::handshake(error_code& ec) {
+  ec = {};
+  for (;;) {
+    ERR_clear_error();
+    const int rc = SSL_do_handshake(ssl_.get());
+    if (rc == 1) co_return;
+    if (!co_await settle(rc, ec)) co_return;
+  }
+}
+
+awaitable<std::size_t> TlsStream::read_some(net::asio::mutable_buffer buffer, error_code& ec) {
+  ec = {};
+  for (;;) {
+    ERR_clear_error();
+    std::size_t n = 0;
+    const int rc = SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &n);
+    if (rc == 1) {
+      bytes_read_ += n;
+      co_return n;
+    }
+    if (!co_await settle(rc, ec)) co_return 0;
+  }
+}
+
+awaitable<void> TlsStream::write_all(const void* data, std::size_t size, error_code& ec) {
+  ec = {};
+  while (size > 0) {
+    ERR_clear_error();
+    std::size_t n = 0;
+    const int rc = SSL_write_ex(ssl_.get(), data, size, &n);
+    if (rc == 1) {
+      bytes_written_ += n;
+      data = static_cast<const char*>(data) + n;
+      size -= n;
+      continue;
+    }
+    if (!co_await settle(rc, ec)) co_return;
+  }
+}
+
+awaitable<void> TlsStream::write(std::span<const net::asio::const_buffer> buffers, error_code& ec) {
+  ec = {};
+  staging_.clear();
+  for (const auto& b : buffers) {
+    if (b.size() == 0) continue;
+    if (staging_.size() + b.size() <= kRecordPayload) {
+      staging_.append(static_cast<const char*>(b.data()), b.size());
+      continue;
+    }
+    if (!staging_.empty()) {
+      co_await write_all(staging_.data(), staging_.size(), ec);
+      staging_.clear();
+      if (ec) co_return;
+    }
+    if (b.size() >= kRecordPayload) {
+      co_await write_all(b.data(), b.size(), ec);
+      if (ec) co_return;
+    } else {
+      staging_.append(static_cast<const char*>(b.data()), b.size());
+    }
+  }
+  if (!staging_.empty()) {
+    co_await write_all(staging_.data(), staging_.size(), ec);
+    staging_.clear();
+  }
+}
+
+void TlsStream::shutdown() {
+  if (SSL_is_init_finished(ssl_.get())) {
+    ERR_clear_error();
+    SSL_shutdown(ssl_.get());
+    ERR_clear_error();
+  }
+}
+
+}  // namespace certgate::tls
