@@ -1,11 +1,16 @@
-// Validates a client certificate chain against one trust bundle. OpenSSL builds and checks the path;
-// certgate adds the rules OpenSSL leaves to the application (a CA certificate is never a client leaf).
-// The gateway and `certgate check` both call this, so they cannot disagree.
+// Validates a client certificate chain against one trust bundle. OpenSSL builds and checks the path
+// (RFC 5280 with X509_V_FLAG_X509_STRICT, purpose SSL client, auth level 2); certgate adds the rules
+// OpenSSL leaves to the application: a CA certificate is never a client leaf, and the path must meet
+// pki/certificate_policy.h (v3, serial, key algorithms, clientAuth EKU, name constraints, ...).
+// The trust anchors are the self-signed roots of the bundle; its other CA certificates help build the
+// path. docs/conformance.md has the x509-limbo results. The gateway and `certgate check` both call this,
+// so they cannot disagree.
 #pragma once
 
 #include <ctime>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "auth/reason.h"
@@ -16,9 +21,9 @@ namespace certgate::pki {
 
 struct VerifyRequest {
   X509* leaf = nullptr;
-  STACK_OF(X509)* untrusted = nullptr;  // intermediates the client sent (may be null)
-  int max_verify_depth = 1;             // 1: the leaf is issued directly by a trust anchor
-  std::optional<std::time_t> at;        // verification time; now when unset
+  STACK_OF(X509) * untrusted = nullptr;  // intermediates the client sent (may be null)
+  int max_verify_depth = 1;              // 1: the leaf is issued directly by a trust anchor
+  std::optional<std::time_t> at;         // verification time; now when unset
 };
 
 struct VerifyOutcome {
@@ -27,6 +32,9 @@ struct VerifyOutcome {
   std::string detail;                                       // OpenSSL's words, for the log
   int error_depth = 0;
   std::vector<X509Ptr> chain;  // leaf first, trust anchor last (when ok)
+  // The certgate policy rule that refused a path OpenSSL accepted ("serial-number", "eku-required", ...;
+  // see pki/certificate_policy.h); empty when OpenSSL refused it or it was accepted. Static storage.
+  std::string_view policy_rule;
 };
 
 VerifyOutcome verify_client_chain(const TrustBundle& bundle, const VerifyRequest& request);
