@@ -78,10 +78,16 @@ std::string sha256_fingerprint_hex(const X509* cert) {
 }
 
 std::string spki_sha256_base64(const X509* cert) {
+  // The pin format of HPKP, curl --pinnedpubkey and Envoy: SHA-256 over the DER SubjectPublicKeyInfo.
+  // (X509_pubkey_digest would hash only the key's BIT STRING, which no other tool reproduces.)
+  unsigned char* der = nullptr;
+  const int der_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+  if (der_len <= 0) return {};
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (!X509_pubkey_digest(cert, EVP_sha256(), md, &len)) return {};
-  return base64(md, len);
+  const int ok = EVP_Digest(der, static_cast<std::size_t>(der_len), md, &len, EVP_sha256(), nullptr);
+  OPENSSL_free(der);
+  return ok ? base64(md, len) : std::string();
 }
 
 std::vector<SubjectAltName> subject_alt_names(const X509* cert) {
