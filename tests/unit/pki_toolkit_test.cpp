@@ -454,6 +454,7 @@ TEST(FileOutput, RefusesToOverwriteWithoutForce) {
   EXPECT_THROW(tk::check_can_write({dir / "b", dir / "a"}, false), std::runtime_error);
   EXPECT_NO_THROW(tk::check_can_write({dir / "a"}, true));
   EXPECT_NO_THROW(tk::check_can_write({dir / "b"}, false));
+  EXPECT_THROW(tk::check_can_write({dir / "missing/b"}, true), std::runtime_error);
   EXPECT_THROW(tk::write_file_atomic(dir / "missing/x", "x", tk::FileMode::shared), std::runtime_error);
 }
 

@@ -53,10 +53,13 @@ std::string wrote(const std::string& path, const std::string& description) {
 }
 
 void check_can_write(const std::vector<std::string>& paths, bool force) {
-  if (force) return;
   for (const auto& path : paths) {
     std::error_code ec;
-    if (std::filesystem::exists(path, ec)) {
+    const auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
+      throw std::runtime_error("cannot write " + path + ": directory " + parent.string() + " does not exist");
+    }
+    if (!force && std::filesystem::exists(path, ec)) {
       throw std::runtime_error(path + " already exists (use --force to overwrite)");
     }
   }

@@ -17,8 +17,8 @@ enum class FileMode {
   secret,  // private keys and PKCS#12 files: exactly 0600
 };
 
-// Throws std::runtime_error naming the first path that exists, unless force is set. Called before any
-// work is done so a refused command changes nothing.
+// Throws std::runtime_error naming the first path whose directory is missing or that already exists
+// (the latter unless force is set). Called before any work is done so a refused command changes nothing.
 void check_can_write(const std::vector<std::string>& paths, bool force);
 
 // Writes content to a temporary file in the same directory, then renames it over path, so readers see
