@@ -36,6 +36,25 @@ bool printable_ascii(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
 }
 
+// Host names as TLS stacks match them: LDH labels (underscore tolerated, it occurs in practice), at most
+// 63 octets each, 253 in all; a wildcard only as the whole leftmost label.
+bool is_dns_name(const std::string& name) {
+  if (name.empty() || name.size() > 253) return false;
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    const auto end = std::min(name.find('.', start), name.size());
+    const auto label = name.substr(start, end - start);
+    if (label.empty() || label.size() > 63) return false;
+    const bool wildcard = start == 0 && label == "*" && end < name.size();
+    if (!wildcard && !std::all_of(label.begin(), label.end(),
+                                  [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; })) {
+      return false;
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
 // URIs need a scheme ("https:", "spiffe:"); RFC 5280 forbids relative references in SANs.
 bool has_uri_scheme(const std::string& uri) {
   const auto colon = uri.find(':');
@@ -70,7 +89,7 @@ GeneralNamePtr ip_name(const std::string& ip) {
 GeneralNamePtr san_name(const SubjectAltName& san) {
   switch (san.kind) {
     case SubjectAltName::Kind::dns:
-      if (!printable_ascii(san.value)) throw std::runtime_error("not a DNS name: '" + san.value + "'");
+      if (!is_dns_name(san.value)) throw std::runtime_error("not a DNS name: '" + san.value + "'");
       return ia5_name(GEN_DNS, san.value);
     case SubjectAltName::Kind::email:
       if (!printable_ascii(san.value) || san.value.find('@') == std::string::npos) {
