@@ -316,8 +316,9 @@ def test_pkcs12_refuses_mismatched_key(alice_below_intermediate):
 # --- revocation and CRLs ------------------------------------------------------------------------
 
 
-def test_revoke_and_crl(tmp_path):
-    ca = init_ca(tmp_path, "ca")
+@pytest.mark.parametrize("key_type", ["ec-p256", "rsa-2048", "ed25519"])
+def test_revoke_and_crl(tmp_path, key_type):
+    ca = init_ca(tmp_path, "ca", key_type)
     revoked = issue_client(tmp_path, ca, "mallory")
     good = issue_client(tmp_path, ca, "alice")
     serial = x509_field(tmp_path, revoked, "-serial").split("=", 1)[1]

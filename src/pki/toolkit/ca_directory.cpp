@@ -26,14 +26,16 @@ bool file_exists(const std::string& path) {
 
 void check_ca_directory(const CaPaths& paths) {
   std::error_code ec;
-  if (!fs::is_directory(paths.dir(), ec))
+  if (!fs::is_directory(paths.dir(), ec)) {
     throw std::runtime_error("CA directory " + paths.dir() + " does not exist");
+  }
   if (!file_exists(paths.cert())) {
     throw std::runtime_error(paths.dir() + " is not a certgate CA directory (no ca.pem)");
   }
 }
 
-void check_key_matches(const CertificateAuthority& ca) {
+// Catches a directory assembled by hand from mismatched files before it signs anything.
+void check_consistent(const CertificateAuthority& ca) {
   ERR_clear_error();
   if (X509_check_private_key(ca.cert.get(), ca.key.get()) != 1) {
     ERR_clear_error();
@@ -50,7 +52,7 @@ CertificateAuthority load_ca(const std::string& dir) {
   check_ca_directory(ca.paths);
   ca.cert = std::move(load_certificates(ca.paths.cert()).front());
   ca.key = load_private_key(ca.paths.key());
-  check_key_matches(ca);
+  check_consistent(ca);
   if (file_exists(ca.paths.chain())) ca.chain = load_certificates(ca.paths.chain());
   if (file_exists(ca.paths.root())) ca.root = std::move(load_certificates(ca.paths.root()).front());
   if (file_exists(ca.paths.settings())) {
