@@ -1,6 +1,9 @@
 #include "pki/cert_info.h"
 
 #include <arpa/inet.h>
+#include <openssl/ec.h>
+
+#include <array>
 
 namespace certgate::pki {
 namespace {
@@ -78,10 +81,16 @@ std::string sha256_fingerprint_hex(const X509* cert) {
 }
 
 std::string spki_sha256_base64(const X509* cert) {
+  // The pin format of HPKP, curl --pinnedpubkey and Envoy: SHA-256 over the DER SubjectPublicKeyInfo.
+  // (X509_pubkey_digest would hash only the key's BIT STRING, which no other tool reproduces.)
+  unsigned char* der = nullptr;
+  const int der_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+  if (der_len <= 0) return {};
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (!X509_pubkey_digest(cert, EVP_sha256(), md, &len)) return {};
-  return base64(md, len);
+  const int ok = EVP_Digest(der, static_cast<std::size_t>(der_len), md, &len, EVP_sha256(), nullptr);
+  OPENSSL_free(der);
+  return ok ? base64(md, len) : std::string();
 }
 
 std::vector<SubjectAltName> subject_alt_names(const X509* cert) {
@@ -190,6 +199,102 @@ bool is_ca(const X509* cert) {
 
 bool is_self_issued(const X509* cert) {
   return X509_NAME_cmp(X509_get_subject_name(cert), X509_get_issuer_name(cert)) == 0;
+}
+
+std::optional<bool> extension_critical(const X509* cert, int nid) {
+  const int index = X509_get_ext_by_NID(cert, nid, -1);
+  if (index < 0) return std::nullopt;
+  return X509_EXTENSION_get_critical(X509_get_ext(cert, index)) != 0;
+}
+
+std::optional<BasicConstraints> basic_constraints(const X509* cert) {
+  auto* bc = static_cast<BASIC_CONSTRAINTS*>(X509_get_ext_d2i(cert, NID_basic_constraints, nullptr, nullptr));
+  if (!bc) return std::nullopt;
+  BasicConstraints out;
+  out.ca = bc->ca != 0;
+  if (bc->pathlen) out.path_len = ASN1_INTEGER_get(bc->pathlen);
+  out.critical = extension_critical(cert, NID_basic_constraints).value_or(false);
+  BASIC_CONSTRAINTS_free(bc);
+  return out;
+}
+
+std::vector<std::string> key_usage_names(const X509* cert) {
+  // Bit positions from RFC 5280 section 4.2.1.3.
+  static constexpr std::array<const char*, 9> names = {
+      "digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment", "keyAgreement",
+      "keyCertSign",      "cRLSign",        "encipherOnly",    "decipherOnly"};
+  std::vector<std::string> out;
+  auto* bits = static_cast<ASN1_BIT_STRING*>(X509_get_ext_d2i(cert, NID_key_usage, nullptr, nullptr));
+  if (!bits) return out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (ASN1_BIT_STRING_get_bit(bits, static_cast<int>(i))) out.emplace_back(names[i]);
+  }
+  ASN1_BIT_STRING_free(bits);
+  return out;
+}
+
+std::vector<std::string> extended_key_usage_names(const X509* cert) {
+  std::vector<std::string> out;
+  auto* usages =
+      static_cast<EXTENDED_KEY_USAGE*>(X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr));
+  if (!usages) return out;
+  for (int i = 0; i < sk_ASN1_OBJECT_num(usages); ++i) {
+    const ASN1_OBJECT* usage = sk_ASN1_OBJECT_value(usages, i);
+    const int nid = OBJ_obj2nid(usage);
+    if (nid != NID_undef) {
+      out.emplace_back(OBJ_nid2sn(nid));
+    } else {
+      char oid[128];
+      OBJ_obj2txt(oid, sizeof(oid), usage, 1);
+      out.emplace_back(oid);
+    }
+  }
+  sk_ASN1_OBJECT_pop_free(usages, ASN1_OBJECT_free);
+  return out;
+}
+
+std::string signature_algorithm_name(const X509* cert) {
+  const int nid = X509_get_signature_nid(cert);
+  return nid == NID_undef ? std::string("unknown") : std::string(OBJ_nid2ln(nid));
+}
+
+std::string key_description(const EVP_PKEY* key) {
+  if (!key) return "none";
+  switch (EVP_PKEY_get_base_id(key)) {
+    case EVP_PKEY_RSA:
+    case EVP_PKEY_RSA_PSS:
+      return "RSA " + std::to_string(EVP_PKEY_get_bits(key));
+    case EVP_PKEY_ED25519:
+      return "Ed25519";
+    case EVP_PKEY_ED448:
+      return "Ed448";
+    case EVP_PKEY_EC: {
+      char group[64] = {};
+      std::size_t len = 0;
+      if (EVP_PKEY_get_group_name(key, group, sizeof(group), &len) != 1) return "EC";
+      // Prefer the NIST name ("P-256") users know from TLS configs over "prime256v1".
+      const char* nist = EC_curve_nid2nist(OBJ_sn2nid(group));
+      return std::string("EC ") + (nist ? nist : group);
+    }
+    default: {
+      const char* name = OBJ_nid2sn(EVP_PKEY_get_base_id(key));
+      return std::string(name ? name : "unknown") + " " + std::to_string(EVP_PKEY_get_bits(key));
+    }
+  }
+}
+
+std::string public_key_description(const X509* cert) {
+  return key_description(X509_get0_pubkey(cert));
+}
+
+std::string subject_key_id_hex(const X509* cert) {
+  const ASN1_OCTET_STRING* id = X509_get0_subject_key_id(const_cast<X509*>(cert));
+  return id ? hex_lower(ASN1_STRING_get0_data(id), static_cast<std::size_t>(ASN1_STRING_length(id))) : "";
+}
+
+std::string authority_key_id_hex(const X509* cert) {
+  const ASN1_OCTET_STRING* id = X509_get0_authority_key_id(const_cast<X509*>(cert));
+  return id ? hex_lower(ASN1_STRING_get0_data(id), static_cast<std::size_t>(ASN1_STRING_length(id))) : "";
 }
 
 std::optional<std::time_t> to_time_t(const ASN1_TIME* time) {

@@ -33,6 +33,23 @@ std::vector<std::string> ocsp_urls(const X509* cert);
 bool is_ca(const X509* cert);           // basicConstraints CA:TRUE
 bool is_self_issued(const X509* cert);  // subject == issuer
 
+// The basicConstraints extension as written in the certificate; nullopt when the extension is absent.
+struct BasicConstraints {
+  bool ca = false;
+  std::optional<long> path_len;  // nullopt: no pathLenConstraint
+  bool critical = false;
+};
+std::optional<BasicConstraints> basic_constraints(const X509* cert);
+std::optional<bool> extension_critical(const X509* cert, int nid);  // nullopt when the extension is absent
+
+std::vector<std::string> key_usage_names(const X509* cert);           // RFC 5280 names, "digitalSignature"
+std::vector<std::string> extended_key_usage_names(const X509* cert);  // "clientAuth", or the dotted OID
+std::string signature_algorithm_name(const X509* cert);               // "ecdsa-with-SHA256", "ED25519"
+std::string key_description(const EVP_PKEY* key);                     // "EC P-256", "RSA 2048", "Ed25519"
+std::string public_key_description(const X509* cert);                 // key_description of the public key
+std::string subject_key_id_hex(const X509* cert);                     // lowercase hex, "" when absent
+std::string authority_key_id_hex(const X509* cert);                   // keyIdentifier, "" when absent
+
 std::optional<std::time_t> to_time_t(const ASN1_TIME* time);
 std::string rfc3339(std::time_t t);     // "2027-01-31T12:00:00Z"
 std::string not_before_rfc3339(const X509* cert);
