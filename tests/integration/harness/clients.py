@@ -347,6 +347,18 @@ class TLSClient:
         """Send one request. `headers` may repeat names. host=None sends no Host header; the default is
         the SNI name (`host_header`). A non-bytes iterable body needs Content-Length in `headers` unless
         encode_chunked=True."""
+        reused = self.conn.sock is not None
+        try:
+            return self._request_once(method, path, headers, body, encode_chunked, host)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ssl.SSLEOFError):
+            # like browsers: an idempotent request on a reused connection the server had already closed is
+            # retried once on a new connection (connect_count shows it)
+            if not reused or method not in ("GET", "HEAD") or body is not None:
+                raise
+            self.conn.close()
+            return self._request_once(method, path, headers, body, encode_chunked, host)
+
+    def _request_once(self, method, path, headers, body, encode_chunked, host) -> HttpResult:
         c = self.conn
         c.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
         h = self.host_header if host == "__default__" else host
