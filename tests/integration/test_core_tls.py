@@ -64,6 +64,7 @@ def test_tls_versions_with_client_certificate(gw, std_pki, tls):
             stdin=b"GET /sclient HTTP/1.1\r\nHost: req.test\r\nConnection: close\r\n\r\n")
     assert "HTTP/1.1 200" in s.output, s.output
     assert "SUCCESS" in s.output
+    assert s.returncode is not None, "the gateway did not close the connection after `Connection: close`"
 
 
 @pytest.mark.parametrize("offer", ["http/1.1", "h2,http/1.1"])

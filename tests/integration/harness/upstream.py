@@ -75,6 +75,7 @@ class Recorded:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "certgate-test-upstream"
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid Nagle + delayed ACK stalls
     sys_version = ""
 
     def log_message(self, fmt, *args):  # quiet
