@@ -1,13 +1,18 @@
-"""Signals: SIGTERM drains in-flight requests, refuses new connections, exits 0."""
+"""Process life cycle: SIGTERM drains in-flight requests, refuses new connections and exits 0; connection
+timeouts (handshake, request_header, idle); access log destinations (file relative to the config, off)."""
 
 from __future__ import annotations
 
+import json
+import select
 import signal
+import socket
+import ssl
 import threading
 import time
 
 from harness.checks import token
-from harness.clients import TLSClient, tcp_connect_refused
+from harness.clients import TLSClient, make_context, tcp_connect_refused
 from harness.configs import gateway_config, route
 
 
@@ -91,3 +96,82 @@ def test_sigterm_with_idle_keep_alive_connection_respects_shutdown_timeout(gatew
         assert time.monotonic() - t0 < 6
     finally:
         cl.close()
+
+
+# --- connection timeouts ----------------------------------------------------------------------------------
+
+def _closed_by_peer(sock, within: float) -> bool:
+    """True if the peer closes `sock` (EOF or reset) within `within` seconds; any bytes received first
+    (e.g. a 408 response) are ignored."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([sock], [], [], max(0.0, deadline - time.monotonic()))
+        if not r:
+            continue
+        try:
+            data = sock.recv(65536)
+        except ssl.SSLWantReadError:
+            continue
+        except (ssl.SSLError, ConnectionResetError, BrokenPipeError, OSError):
+            return True
+        if not data:
+            return True
+    return False
+
+
+def test_idle_keep_alive_connection_is_closed(gateway_factory, std_pki, upstream):
+    gw = _gw(gateway_factory, std_pki, upstream, idle="1s")
+    cl = _client(gw, std_pki)
+    try:
+        assert cl.get(f"/t/{token()}").status == 200
+        assert _closed_by_peer(cl.sock, within=4.0), "idle connection still open 4 s after a 1 s idle timeout"
+    finally:
+        cl.close()
+
+
+def test_request_header_timeout(gateway_factory, std_pki, upstream):
+    gw = _gw(gateway_factory, std_pki, upstream, request_header="1s")
+    a = std_pki.alice
+    ctx = make_context(std_pki.server_ca.cert_path, a.cert_path, a.key_path)
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=5) as raw:
+        s = ctx.wrap_socket(raw, server_hostname="req.test")
+        s.sendall(b"GET /t/partial HTTP/1.1\r\nHost: req.test\r\nX-Slow: ")  # never finished
+        assert _closed_by_peer(s, within=4.0), "incomplete request header still open 4 s after a 1 s timeout"
+
+
+def test_handshake_timeout(gateway_factory, std_pki, upstream):
+    gw = _gw(gateway_factory, std_pki, upstream, handshake="1s")
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=5) as raw:  # no ClientHello
+        assert _closed_by_peer(raw, within=4.0), "TCP connection without a handshake still open after 4 s"
+
+
+# --- access log destinations ------------------------------------------------------------------------------
+
+def test_access_log_to_relative_file(gateway_factory, std_pki, upstream):
+    name = f"access-{token()}.log"
+    cfg = gateway_config(std_pki, [route("https://req.test", upstream.url)], access_log=name)
+    gw = gateway_factory(cfg)
+    with _client(gw, std_pki) as cl:
+        t = token()
+        assert cl.get(f"/t/{t}").status == 200
+    path = gw.config_dir / name  # relative to the config file's directory, not the working directory
+    deadline = time.monotonic() + 3
+    lines = []
+    while time.monotonic() < deadline:
+        if path.exists():
+            lines = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+            if any(t in e.get("path", "") for e in lines):
+                break
+        time.sleep(0.05)
+    assert any(t in e.get("path", "") and e.get("status") == 200 for e in lines), f"{path}: {lines}"
+    assert gw.access_log_lines() == [], "access_log is a file: nothing on stdout"
+    assert not (gw.run_dir / name).exists()
+
+
+def test_access_log_off(gateway_factory, std_pki, upstream):
+    gw = gateway_factory(gateway_config(std_pki, [route("https://req.test", upstream.url)], access_log="off"))
+    with _client(gw, std_pki) as cl:
+        assert cl.get(f"/t/{token()}").status == 200
+    time.sleep(0.4)
+    assert gw.access_log_lines() == []
+    assert "/t/" not in gw.stderr_text()

@@ -61,6 +61,9 @@ def test_thousand_requests_on_one_connection(gw, std_pki, upstream):
         port = cl.local_port
     assert statuses == [200] * n
     entries = gw.wait_for_logs(lambda e: t in e.get("path", ""), n, timeout=10)
+    time.sleep(0.3)
+    entries = [e for e in gw.access_log_lines() if t in e.get("path", "")]
+    assert len(entries) == n, f"{len(entries)} access log lines for {n} requests"
     assert {client_port_of(e) for e in entries} == {port}, "the access log shows more than one client connection"
     assert all(e["status"] == 200 for e in entries)
     recs = upstream.find(lambda r: t in r.path)
