@@ -288,7 +288,7 @@ def test_other_valid_configs(certgate_bin, cfgdir, tmp_path, variant):
         t = replace_line(t, "  upstream_response: 60s", "  upstream_response: 1h")
         t = replace_line(t, "  shutdown: 30s", "  shutdown: 7")  # a bare number means seconds
     elif variant == "minimal":
-        t = (f"listeners:\n  - address: 127.0.0.1:{free_port()}\n    certificates:\n"
+        t = (f"listeners:\n  - address: 127.0.0.1:{free_port()}\n    protocol: https\n    certificates:\n"
              "      - cert_file: server.pem\n        key_file: server.key\n"
              "client_ca_file: global-ca.pem\nroutes:\n  - from: https://app.test\n    to: echo://\n")
     path = cfgdir["dir"] / f"good-{variant}.yaml"
@@ -317,7 +317,7 @@ def test_validate_config_reports_file_and_line(certgate_bin, cfgdir, tmp_path, c
 def test_serve_refuses_bad_config_with_same_message(certgate_bin, cfgdir, tmp_path, case_id):
     path, text, expected_lines, _ = _make(cfgdir, case_id)
     rc_v, _, err_v = validate_config(certgate_bin, path, cwd=tmp_path)
-    rc, out, err = serve_expect_exit(certgate_bin, path, cwd=tmp_path, timeout=10)
+    rc, out, err = serve_expect_exit(certgate_bin, path, cwd=tmp_path, timeout=4)
     assert rc is not None, f"{case_id}: `serve` kept running with an invalid config; stderr={err!r}"
     assert rc != 0, f"{case_id}: `serve` exited 0 with an invalid config"
     v_locs = error_locations(err_v, path.name)
