@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.checks import hvals, token, upstream_headers, upstream_view
+from harness.checks import hvals, token, upstream_headers
 from harness.clients import TLSClient, curl
 from harness.configs import gateway_config, route
 

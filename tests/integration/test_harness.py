@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import signal
 import socket
 import ssl
 import subprocess
@@ -15,7 +14,6 @@ import textwrap
 import threading
 import time
 from http.server import ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
@@ -205,7 +203,6 @@ class _TLSStandIn:
         ctx.verify_mode = verify
         ctx.set_alpn_protocols(["http/1.1"])
         self.peer_certs = []
-        orig = ctx.wrap_socket
 
         self.srv.socket = ctx.wrap_socket(self.srv.socket, server_side=True, do_handshake_on_connect=False)
         orig_get = self.srv.get_request
