@@ -1,0 +1,1 @@
+"""Test harness for the certgate integration tests (PKI, upstream, gateway process, clients)."""
