@@ -217,21 +217,14 @@ PolicyResult check_public_key(const X509* cert) {
   }
 }
 
-// RFC 5280 4.2.1.12 and CABF BR 7.1.2.7.6: the client certificate must carry an extendedKeyUsage that
-// lists id-kp-clientAuth. OpenSSL's SSL_CLIENT purpose checks the second half; without the extension it
-// allows any purpose. certgate requires the extension: a certificate without EKU is valid for every
-// purpose, so a server, code-signing or S/MIME certificate from the same CA would pass as a client
-// identity. Every client profile in common use (certgate pki, mkcert, cfssl, step-ca, EJBCA, AD CS,
-// Kubernetes, Vault) sets clientAuth. This is stricter than RFC 5280 (rfc5280::eku::ee-without-eku) and
-// follows webpki::eku::ee-without-eku; see docs/conformance.md.
+// RFC 5280 4.2.1.12: when the leaf has an extendedKeyUsage, it must list id-kp-clientAuth. A leaf
+// without the extension is accepted (PRODUCT.md: "must allow clientAuth when it has an EKU"): many
+// private client PKIs issue without EKU. x509-limbo marks rfc5280::eku::ee-without-eku (accept) and
+// webpki::eku::ee-without-eku (reject, a Web PKI rule) as conflicting; certgate takes the RFC 5280 side.
 PolicyResult check_leaf_extended_key_usage(X509* leaf) {
-  if ((X509_get_extension_flags(leaf) & EXFLAG_XKUSAGE) == 0) {
-    return violation(
-        Reason::bad_purpose, "eku-required",
-        "the client certificate has no extendedKeyUsage; clientAuth is required (CABF BR 7.1.2.7.6)");
-  }
+  if ((X509_get_extension_flags(leaf) & EXFLAG_XKUSAGE) == 0) return std::nullopt;
   if ((X509_get_extended_key_usage(leaf) & XKU_SSL_CLIENT) == 0) {
-    return violation(Reason::bad_purpose, "eku-required",
+    return violation(Reason::bad_purpose, "eku-client-auth",
                      "the extendedKeyUsage does not include clientAuth (RFC 5280 4.2.1.12)");
   }
   return std::nullopt;

@@ -340,8 +340,10 @@ TEST_F(ChainVerifierTest, KeyRuleCoversTheTrustAnchor) {
 
 // --- Extended key usage ---
 
-TEST_F(ChainVerifierTest, RequiresAnExtendedKeyUsage) {
-  EXPECT_REJECTED(verify_leaf(leaf_spec().drop(NID_ext_key_usage)), Reason::bad_purpose, "eku-required", 0);
+TEST_F(ChainVerifierTest, AcceptsALeafWithoutExtendedKeyUsage) {
+  // PRODUCT.md: a leaf must allow clientAuth *when it has an EKU*; private PKIs often omit it.
+  auto no_eku = leaf(leaf_spec().drop(NID_ext_key_usage));
+  EXPECT_TRUE(verify(no_eku.get()).ok);
 }
 
 TEST_F(ChainVerifierTest, RequiresClientAuthInTheExtendedKeyUsage) {

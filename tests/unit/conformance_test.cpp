@@ -6,6 +6,8 @@
 //                   the test checks that it does, with the right reason;
 //   stricter        a SUCCESS vector certgate rejects on purpose (kStricterByDesign, with the reason);
 //   path building   a SUCCESS vector OpenSSL's path builder cannot satisfy (kOpenSslPathBuilding);
+//   conflict        a FAILURE vector that x509-limbo itself marks as conflicting with a SUCCESS vector
+//                   (`conflicts_with`), where certgate takes the other side (kConflictSide);
 //   mismatch        anything else, in particular accepting a vector that expects FAILURE: a defect.
 // Deviations are checked against the reason code certgate must give, and a listed deviation that no longer
 // happens fails the summary test, so the lists (and docs/conformance.md) stay exact.
@@ -55,11 +57,6 @@ const std::map<std::string, Deviation, std::less<>> kStricterByDesign = {
      {Reason::ca_as_leaf,
       "the 'leaf' is a CA certificate (CA:TRUE, pathlen:0); a CA certificate is never accepted as a client "
       "identity"}},
-    {"rfc5280::eku::ee-without-eku",
-     {Reason::bad_purpose,
-      "a client certificate must carry an extendedKeyUsage with clientAuth (CABF BR 7.1.2.7.6, as "
-      "webpki::eku::ee-without-eku expects): a certificate without EKU is valid for every purpose, so any "
-      "server, code-signing or e-mail certificate of a trusted CA would pass as a client identity"}},
     {"webpki::nc::permitted-dns-match-noncritical",
      {Reason::invalid_certificate,
       "name constraints must be critical (RFC 5280 4.2.1.10, as rfc5280::nc::permitted-dns-match-noncritical "
@@ -74,6 +71,14 @@ const std::map<std::string, Deviation, std::less<>> kStricterByDesign = {
       "rollover certificates raise max_verify_depth by one"}},
     {"cve::cve-2024-0567", {Reason::untrusted_issuer, kSelfSignedAnchors}},
     {"rfc5280::root-and-intermediate-swapped", {Reason::untrusted_issuer, kSelfSignedAnchors}},
+};
+
+// (e) Pairs x509-limbo marks as conflicting (`conflicts_with`): no verifier can pass both. Listed here is
+// the FAILURE vector of a pair whose SUCCESS side certgate takes, with the reason.
+const std::map<std::string, const char*, std::less<>> kConflictSide = {
+    {"webpki::eku::ee-without-eku",
+     "conflicts with rfc5280::eku::ee-without-eku; certgate takes the RFC 5280 side, as PRODUCT.md requires "
+     "(a leaf must allow clientAuth when it has an EKU): private client PKIs often issue without EKU"},
 };
 
 // (d) SUCCESS vectors OpenSSL 3.0's path builder cannot satisfy, and that certgate will not work around
@@ -92,7 +97,7 @@ const std::map<std::string, Deviation, std::less<>> kOpenSslPathBuilding = {
     {"rfc5280::nc::nc-forbids-same-chain-ica", {Reason::invalid_certificate, kNoBacktracking}},
 };
 
-enum class Verdict { passed, not_applicable, stricter, path_building, mismatch };
+enum class Verdict { passed, not_applicable, stricter, path_building, conflict, mismatch };
 
 const char* to_string(Verdict v) {
   switch (v) {
@@ -104,6 +109,8 @@ const char* to_string(Verdict v) {
       return "stricter by design";
     case Verdict::path_building:
       return "OpenSSL path building";
+    case Verdict::conflict:
+      return "conflicting pair";
     case Verdict::mismatch:
       return "MISMATCH";
   }
@@ -271,6 +278,9 @@ Result evaluate(const json& tc) {
       return result;
     }
     result.explanation = "a SUCCESS vector rejected without a documented reason";
+  } else if (const auto it = kConflictSide.find(id); it != kConflictSide.end() && !tc["conflicts_with"].empty()) {
+    result.verdict = Verdict::conflict;
+    result.explanation = it->second;
   } else {
     result.explanation = "a FAILURE vector accepted: a defect";
   }
@@ -297,6 +307,7 @@ TEST_P(Limbo, MatchesExpectedResult) {
     case Verdict::not_applicable:
     case Verdict::stricter:
     case Verdict::path_building:
+    case Verdict::conflict:
       GTEST_SKIP() << to_string(r.verdict) << ": " << r.explanation;
     case Verdict::mismatch:
       ADD_FAILURE() << tc["id"].get<std::string>() << " (expects " << tc["expected_result"].get<std::string>()
@@ -344,10 +355,15 @@ TEST(X509LimboSummary, EveryVectorHasAVerdict) {
                                        << "docs/conformance.md";
     }
   }
+  for (const auto& [id, why] : kConflictSide) {
+    EXPECT_EQ(expected_results[id], "FAILURE") << id << ": the conflict list names the FAILURE side of a pair";
+    EXPECT_EQ(verdicts[id], Verdict::conflict) << id << " no longer deviates as documented";
+  }
   std::cout << "x509-limbo client-auth: " << vectors().size() << " vectors: " << counts[Verdict::passed]
             << " passed, " << counts[Verdict::not_applicable] << " not applicable, "
             << counts[Verdict::stricter] << " stricter by design, " << counts[Verdict::path_building]
-            << " OpenSSL path-building limits, " << counts[Verdict::mismatch] << " mismatches\n";
+            << " OpenSSL path-building limits, " << counts[Verdict::conflict] << " conflicting pair(s), "
+            << counts[Verdict::mismatch] << " mismatches\n";
 }
 
 }  // namespace
