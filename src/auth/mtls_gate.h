@@ -21,7 +21,7 @@ struct GateDecision {
   unsigned status = 0;       // the error status when !allow
   std::string_view message;  // the client-facing message when !allow (never the reason)
   Reason reason = Reason::allowed;
-  std::string verify;  // X-Client-Cert-Verify value; empty on mTLS-off routes
+  std::string verify;                           // X-Client-Cert-Verify value; empty on mTLS-off routes
   const pki::VerifyOutcome* outcome = nullptr;  // set when a certificate was checked
 };
 

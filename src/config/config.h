@@ -23,7 +23,7 @@ enum class MtlsMode { off, optional, required, reject_connection };
 
 // A trust bundle as written in the config: a file or inline (base64 or plain) PEM.
 struct CaSource {
-  std::string file;       // resolved absolute path, or empty
+  std::string file;        // resolved absolute path, or empty
   std::string inline_pem;  // decoded PEM text, or empty
   SourceMark mark;
   bool empty() const { return file.empty() && inline_pem.empty(); }
@@ -48,7 +48,8 @@ struct EffectiveMtls {
 struct CertificateKeyPair {
   std::string cert_file;
   std::string key_file;
-  SourceMark mark;
+  SourceMark cert_mark;  // the cert_file line
+  SourceMark key_mark;   // the key_file line
 };
 
 enum class ListenerProtocol { https, tls };
@@ -78,9 +79,9 @@ struct RouteHeaders {
 };
 
 struct Route {
-  std::string from;         // as written
-  std::string host;         // lowercased, no port
-  std::string path_prefix;  // "/" at least
+  std::string from;              // as written
+  std::string host;              // lowercased, no port
+  std::string path_prefix;       // "/" at least
   std::optional<uint16_t> port;  // only listeners on this port serve the route
   Upstream to;
   bool preserve_host = false;

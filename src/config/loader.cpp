@@ -1,6 +1,7 @@
 #include "config/loader.h"
 
-#include <boost/beast/core/detail/base64.hpp>
+#include <openssl/evp.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -20,8 +21,29 @@ constexpr std::string_view kScalarTopLevelKeys[] = {"workers", "client_ca_file",
 
 std::string env_name(std::string_view key) {
   std::string name = "CERTGATE_";
-  for (char c : key) name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  for (char c : key)
+    name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   return name;
+}
+
+// Standard base64, whitespace ignored; nullopt when malformed.
+std::optional<std::string> decode_base64(std::string_view text) {
+  std::string compact;
+  for (char c : text) {
+    if (!std::isspace(static_cast<unsigned char>(c))) compact.push_back(c);
+  }
+  if (compact.empty() || compact.size() % 4 != 0) return std::nullopt;
+  std::string out(compact.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(compact.data()),
+                                static_cast<int>(compact.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts padding as zero bytes; drop them.
+  std::size_t padding = 0;
+  for (auto it = compact.rbegin(); it != compact.rend() && *it == '='; ++it)
+    ++padding;
+  out.resize(static_cast<std::size_t>(n) - padding);
+  return out;
 }
 
 class Loader {
@@ -32,11 +54,12 @@ class Loader {
     cfg_.file = r_.file();
     if (!root.IsDefined() || root.IsNull()) throw ConfigError({r_.file(), 0}, "the config file is empty");
     r_.expect_map(root, "the config file",
-                  {"workers", "listeners", "client_ca_file", "client_ca", "mtls", "routes", "timeouts", "limits",
-                   "access_log", "log_level"});
+                  {"workers", "listeners", "client_ca_file", "client_ca", "mtls", "routes", "timeouts",
+                   "limits", "access_log", "log_level"});
     apply_environment(root);
     if (auto n = root["workers"]) cfg_.workers = integer_or_env(n, "workers", 0, 1024);
-    if (auto n = root["access_log"]) cfg_.logging.access_log = scalar_or_env(n, "access_log");
+    if (auto n = root["access_log"])
+      cfg_.logging.access_log = access_log_target(scalar_or_env(n, "access_log"));
     if (auto n = root["log_level"]) cfg_.logging.level = log_level(n);
     cfg_.client_ca = ca_source(root, "client_ca_file", "client_ca");
     if (auto n = root["mtls"]) cfg_.mtls = mtls_settings(n, "mtls", /*route_level=*/false);
@@ -46,12 +69,14 @@ class Loader {
     if (!listeners_node) throw ConfigError({r_.file(), 1}, "'listeners' is required");
     r_.expect_sequence(listeners_node, "listeners");
     if (listeners_node.size() == 0) r_.fail(listeners_node, "at least one listener is required");
-    for (const auto& l : listeners_node) cfg_.listeners.push_back(listener(l));
+    for (const auto& l : listeners_node)
+      cfg_.listeners.push_back(listener(l));
     check_listener_addresses();
     const auto routes_node = root["routes"];
     if (!routes_node) throw ConfigError({r_.file(), 1}, "'routes' is required");
     r_.expect_sequence(routes_node, "routes");
-    for (const auto& rn : routes_node) cfg_.routes.push_back(route(rn));
+    for (const auto& rn : routes_node)
+      cfg_.routes.push_back(route(rn));
     check_duplicate_routes();
     return std::move(cfg_);
   }
@@ -86,6 +111,15 @@ class Loader {
     }
   }
 
+  // stdout | stderr | off, or a file (relative to the config file's directory).
+  std::string access_log_target(const std::string& value) const {
+    if (value == "stdout" || value == "stderr" || value == "off" || value.empty())
+      return value.empty() ? "off" : value;
+    std::filesystem::path path(value);
+    if (path.is_relative()) path = std::filesystem::path(r_.file()).parent_path() / path;
+    return path.lexically_normal().string();
+  }
+
   std::string log_level(const YAML::Node& n) const {
     auto level = scalar_or_env(n, "log_level");
     static const std::set<std::string> known = {"trace", "debug", "info", "warn", "error"};
@@ -118,17 +152,11 @@ class Loader {
   std::string decode_inline_pem(const YAML::Node& n, std::string_view key, const SourceMark& mark) const {
     auto text = scalar_or_env(n, key);
     if (text.find("-----BEGIN") != std::string::npos) return text;
-    std::string compact;
-    for (char c : text) {
-      if (!std::isspace(static_cast<unsigned char>(c))) compact.push_back(c);
-    }
-    std::string decoded(boost::beast::detail::base64::decoded_size(compact.size()), '\0');
-    auto [written, read] = boost::beast::detail::base64::decode(decoded.data(), compact.data(), compact.size());
-    decoded.resize(written);
-    if (read != compact.size() || decoded.find("-----BEGIN") == std::string::npos) {
+    auto decoded = decode_base64(text);
+    if (!decoded || decoded->find("-----BEGIN") == std::string::npos) {
       throw ConfigError(mark, std::string(key) + " must be base64-encoded PEM (or PEM text)");
     }
-    return decoded;
+    return *decoded;
   }
 
   MtlsMode mtls_mode(const YAML::Node& n) const {
@@ -154,14 +182,17 @@ class Loader {
   }
 
   void timeouts(const YAML::Node& n) {
-    r_.expect_map(n, "timeouts",
-                  {"handshake", "idle", "request_header", "upstream_connect", "upstream_response", "shutdown"});
+    r_.expect_map(
+        n, "timeouts",
+        {"handshake", "idle", "request_header", "upstream_connect", "upstream_response", "shutdown"});
     auto& t = cfg_.timeouts;
     if (auto v = n["handshake"]) t.handshake = positive_duration(v, "timeouts.handshake");
     if (auto v = n["idle"]) t.idle = positive_duration(v, "timeouts.idle");
     if (auto v = n["request_header"]) t.request_header = positive_duration(v, "timeouts.request_header");
-    if (auto v = n["upstream_connect"]) t.upstream_connect = positive_duration(v, "timeouts.upstream_connect");
-    if (auto v = n["upstream_response"]) t.upstream_response = positive_duration(v, "timeouts.upstream_response");
+    if (auto v = n["upstream_connect"])
+      t.upstream_connect = positive_duration(v, "timeouts.upstream_connect");
+    if (auto v = n["upstream_response"])
+      t.upstream_response = positive_duration(v, "timeouts.upstream_response");
     if (auto v = n["shutdown"]) t.shutdown = r_.duration(v, "timeouts.shutdown");
   }
 
@@ -178,7 +209,8 @@ class Loader {
       if (cfg_.limits.max_header_bytes < 1024) r_.fail(v, "limits.max_header_bytes must be at least 1KiB");
     }
     if (auto v = n["max_connections"]) {
-      cfg_.limits.max_connections = static_cast<std::size_t>(r_.integer(v, "limits.max_connections", 1, 10000000));
+      cfg_.limits.max_connections =
+          static_cast<std::size_t>(r_.integer(v, "limits.max_connections", 1, 10000000));
     }
   }
 
@@ -205,7 +237,8 @@ class Loader {
       r_.expect_map(c, "a certificate", {"cert_file", "key_file"});
       if (!c["cert_file"] || !c["key_file"]) r_.fail(c, "a certificate needs cert_file and key_file");
       CertificateKeyPair pair;
-      pair.mark = r_.mark(c);
+      pair.cert_mark = r_.mark(c["cert_file"]);
+      pair.key_mark = r_.mark(c["key_file"]);
       pair.cert_file = r_.readable_file(c["cert_file"], "cert_file");
       pair.key_file = r_.readable_file(c["key_file"], "key_file");
       l.certificates.push_back(std::move(pair));
@@ -239,7 +272,8 @@ class Loader {
     route.port = f->port;
     auto u = parse_to_url(r_.scalar(to, "to"), reason);
     if (!u) r_.fail(to, reason);
-    if (u->kind == UpstreamKind::tcp) r_.fail(to, "tcp:// upstreams need a tls listener, which is not supported yet");
+    if (u->kind == UpstreamKind::tcp)
+      r_.fail(to, "tcp:// upstreams need a tls listener, which is not supported yet");
     route.to = *u;
     if (auto p = n["preserve_host"]) route.preserve_host = r_.boolean(p, "preserve_host");
     if (auto m = n["mtls"]) route.mtls_overrides = mtls_settings(m, "a route's mtls", /*route_level=*/true);
@@ -249,8 +283,9 @@ class Loader {
     }
     route.mtls = effective_mtls(route.mtls_overrides);
     if (route.mtls.mode != MtlsMode::off && route.mtls.ca.empty()) {
-      r_.fail(n, "route " + route.from +
-                     " uses mTLS but has no trust bundle: set client_ca_file (global) or mtls.ca_file (route)");
+      r_.fail(n,
+              "route " + route.from +
+                  " uses mTLS but has no trust bundle: set client_ca_file (global) or mtls.ca_file (route)");
     }
     return route;
   }
@@ -258,7 +293,8 @@ class Loader {
   EffectiveMtls effective_mtls(const MtlsSettings& route) const {
     EffectiveMtls e;
     e.mode = route.mode.value_or(cfg_.mtls.mode.value_or(e.mode));
-    e.max_verify_depth = route.max_verify_depth.value_or(cfg_.mtls.max_verify_depth.value_or(e.max_verify_depth));
+    e.max_verify_depth =
+        route.max_verify_depth.value_or(cfg_.mtls.max_verify_depth.value_or(e.max_verify_depth));
     e.send_ca_names = route.send_ca_names.value_or(cfg_.mtls.send_ca_names.value_or(e.send_ca_names));
     e.ca = route.ca.empty() ? cfg_.client_ca : route.ca;
     return e;
@@ -277,7 +313,8 @@ class Loader {
   }
 
   static std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : s)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
   }
 

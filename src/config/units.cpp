@@ -14,8 +14,10 @@ struct NumberAndUnit {
 };
 
 std::optional<NumberAndUnit> split_number(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
   NumberAndUnit out;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out.number);
   if (ec != std::errc() || end == text.data()) return std::nullopt;

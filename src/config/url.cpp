@@ -124,7 +124,8 @@ std::optional<Upstream> parse_to_url(std::string_view text, std::string& reason)
       return std::nullopt;
     }
     std::string base(rest.substr(slash));
-    while (!base.empty() && base.back() == '/') base.pop_back();
+    while (!base.empty() && base.back() == '/')
+      base.pop_back();
     out.base_path = base;
   }
   return out;

@@ -10,7 +10,7 @@
 namespace certgate::config {
 
 struct FromUrl {
-  std::string host;         // lowercased; may start with "*." for a wildcard
+  std::string host;  // lowercased; may start with "*." for a wildcard
   std::optional<uint16_t> port;
   std::string path_prefix;  // "/" at least
 };

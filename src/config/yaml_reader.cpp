@@ -24,10 +24,12 @@ void YamlReader::expect_map(const YAML::Node& node, std::string_view what,
   for (const auto& item : node) {
     const auto key = item.first.as<std::string>();
     bool known = false;
-    for (auto a : allowed) known = known || a == key;
+    for (auto a : allowed)
+      known = known || a == key;
     if (!known) {
       std::string list;
-      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      for (auto a : allowed)
+        list += (list.empty() ? "" : ", ") + std::string(a);
       fail(item.first, "unknown key '" + key + "' in " + std::string(what) + " (known: " + list + ")");
     }
   }
@@ -71,7 +73,8 @@ Duration YamlReader::duration(const YAML::Node& node, std::string_view what) con
 std::size_t YamlReader::size(const YAML::Node& node, std::string_view what) const {
   const auto text = scalar(node, what);
   auto s = parse_size(text);
-  if (!s || *s == 0) fail(node, std::string(what) + " must be a size like 65536 or 64KiB (got '" + text + "')");
+  if (!s || *s == 0)
+    fail(node, std::string(what) + " must be a size like 65536 or 64KiB (got '" + text + "')");
   return *s;
 }
 
@@ -85,7 +88,8 @@ std::string YamlReader::readable_file(const YAML::Node& node, std::string_view w
   if (!std::filesystem::is_regular_file(path, ec)) {
     fail(node, std::string(what) + " '" + path.string() + "' does not exist or is not a file");
   }
-  if (::access(path.c_str(), R_OK) != 0) fail(node, std::string(what) + " '" + path.string() + "' is not readable");
+  if (::access(path.c_str(), R_OK) != 0)
+    fail(node, std::string(what) + " '" + path.string() + "' is not readable");
   return path.string();
 }
 

@@ -12,8 +12,10 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -83,7 +85,8 @@ std::string html_page(unsigned status, std::string_view message) {
         escaped += c;
     }
   }
-  const auto title = std::to_string(status) + " " + std::string(bhttp::obsolete_reason(bhttp::int_to_status(status)));
+  const auto title =
+      std::to_string(status) + " " + std::string(bhttp::obsolete_reason(bhttp::int_to_status(status)));
   return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + title +
          "</title></head>\n<body><h1>" + title + "</h1><p>" + escaped + "</p></body></html>\n";
 }

@@ -28,9 +28,10 @@ bool is_hop_by_hop(std::string_view name) {
 // Header names listed in the Connection header(s); they apply to this hop only.
 std::vector<std::string> connection_tokens(const Fields& fields) {
   std::vector<std::string> out;
-  for (auto it = fields.find(bhttp::field::connection); it != fields.end() && it->name() == bhttp::field::connection;
-       ++it) {
-    for (auto token : bhttp::token_list{it->value()}) out.emplace_back(token);
+  for (auto it = fields.find(bhttp::field::connection);
+       it != fields.end() && it->name() == bhttp::field::connection; ++it) {
+    for (auto token : bhttp::token_list{it->value()})
+      out.emplace_back(token);
   }
   return out;
 }
@@ -41,7 +42,8 @@ void erase_if(Fields& fields, Drop drop) {
   for (auto it = fields.begin(); it != fields.end();) {
     const auto name = it->name_string();
     bool named = false;
-    for (const auto& token : listed) named = named || beast::iequals(name, token);
+    for (const auto& token : listed)
+      named = named || beast::iequals(name, token);
     if (named || drop(name)) {
       it = fields.erase(it);
     } else {
@@ -63,12 +65,14 @@ void strip_request_headers(Fields& fields) {
   erase_if(fields, [](std::string_view name) { return is_hop_by_hop(name) || is_gateway_header(name); });
 }
 
-void strip_response_headers(Fields& fields) { erase_if(fields, is_hop_by_hop); }
+void strip_response_headers(Fields& fields) {
+  erase_if(fields, is_hop_by_hop);
+}
 
 void set_forwarded_headers(Fields& fields, std::string_view client_ip, std::string_view original_host) {
   std::string forwarded_for;
-  for (auto it = fields.find("X-Forwarded-For"); it != fields.end() && beast::iequals(it->name_string(), "X-Forwarded-For");
-       ++it) {
+  for (auto it = fields.find("X-Forwarded-For");
+       it != fields.end() && beast::iequals(it->name_string(), "X-Forwarded-For"); ++it) {
     if (!forwarded_for.empty()) forwarded_for += ", ";
     forwarded_for.append(it->value());
   }

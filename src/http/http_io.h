@@ -97,7 +97,8 @@ std::size_t next_pieces(Serializer& serializer, Pieces& pieces, error_code& ec) 
 // Writes what the serializer has ready: stops when it needs more body, is done, or (with
 // `header_only`) has written the header.
 template <net::ByteStream Stream, class Serializer>
-awaitable<void> write_ready(Stream& stream, Serializer& serializer, error_code& ec, bool header_only = false) {
+awaitable<void> write_ready(Stream& stream, Serializer& serializer, error_code& ec,
+                            bool header_only = false) {
   ec = {};
   while (!serializer.is_done() && !(header_only && serializer.is_header_done())) {
     Pieces pieces;

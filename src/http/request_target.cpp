@@ -13,7 +13,9 @@ int hex_value(char c) {
   return -1;
 }
 
-bool is_unreserved(unsigned char c) { return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'; }
+bool is_unreserved(unsigned char c) {
+  return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
 
 // Decodes %XX for unreserved characters and upper-cases the others; nullopt when forbidden.
 std::optional<std::string> decode_unreserved(std::string_view path) {
@@ -60,7 +62,8 @@ std::string remove_dot_segments(std::string_view path) {
     }
     start = slash + 1;
   }
-  const bool trailing_slash = path.size() > 1 && (path.back() == '/' || path.ends_with("/.") || path.ends_with("/.."));
+  const bool trailing_slash =
+      path.size() > 1 && (path.back() == '/' || path.ends_with("/.") || path.ends_with("/.."));
   std::string out;
   for (auto segment : segments) {
     out.push_back('/');
@@ -95,7 +98,8 @@ std::string host_without_port(std::string_view host) {
   } else {
     out = std::string(host.substr(0, host.find(':')));
   }
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (!out.empty() && out.back() == '.') out.pop_back();
   return out;
 }

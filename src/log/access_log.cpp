@@ -24,7 +24,8 @@ std::shared_ptr<AccessLogSink> AccessLogSink::open(const std::string& target) {
     sink->fd_ = STDERR_FILENO;
   } else {
     sink->fd_ = ::open(target.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    if (sink->fd_ < 0) throw std::runtime_error("cannot open access log " + target + ": " + std::strerror(errno));
+    if (sink->fd_ < 0)
+      throw std::runtime_error("cannot open access log " + target + ": " + std::strerror(errno));
     sink->owns_fd_ = true;
   }
   return sink;
@@ -76,8 +77,9 @@ void AccessLogger::log(const AccessRecord& r) {
   field("path", r.path);
   field("route", r.route);
   field("upstream", r.upstream);
-  fmt::format_to(std::back_inserter(buffer_), ",\"status\":{},\"bytes_in\":{},\"bytes_out\":{},\"duration_ms\":{:.3f}",
-                 r.status, r.bytes_in, r.bytes_out, r.duration_ms);
+  fmt::format_to(std::back_inserter(buffer_),
+                 ",\"status\":{},\"bytes_in\":{},\"bytes_out\":{},\"duration_ms\":{:.3f}", r.status,
+                 r.bytes_in, r.bytes_out, r.duration_ms);
   field("tls", r.tls_version);
   buffer_ += r.resumed ? ",\"resumed\":true" : ",\"resumed\":false";
   field("cert_fingerprint", r.cert_fingerprint);

@@ -12,6 +12,8 @@ void init_error_log(const std::string& level) {
   spdlog::flush_on(spdlog::level::trace);
 }
 
-void set_error_log_level(const std::string& level) { spdlog::set_level(spdlog::level::from_str(level)); }
+void set_error_log_level(const std::string& level) {
+  spdlog::set_level(spdlog::level::from_str(level));
+}
 
 }  // namespace certgate::log

@@ -54,8 +54,12 @@ std::string name_rfc2253(const X509_NAME* name) {
   return std::string(data, static_cast<std::size_t>(len));
 }
 
-std::string subject_dn(const X509* cert) { return name_rfc2253(X509_get_subject_name(cert)); }
-std::string issuer_dn(const X509* cert) { return name_rfc2253(X509_get_issuer_name(cert)); }
+std::string subject_dn(const X509* cert) {
+  return name_rfc2253(X509_get_subject_name(cert));
+}
+std::string issuer_dn(const X509* cert) {
+  return name_rfc2253(X509_get_issuer_name(cert));
+}
 
 std::string serial_hex(const X509* cert) {
   BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
@@ -150,7 +154,8 @@ std::string san_list(const std::vector<SubjectAltName>& sans) {
 std::vector<std::string> subject_attribute(const X509* cert, int nid) {
   std::vector<std::string> out;
   const X509_NAME* name = X509_get_subject_name(cert);
-  for (int i = X509_NAME_get_index_by_NID(name, nid, -1); i >= 0; i = X509_NAME_get_index_by_NID(name, nid, i)) {
+  for (int i = X509_NAME_get_index_by_NID(name, nid, -1); i >= 0;
+       i = X509_NAME_get_index_by_NID(name, nid, i)) {
     unsigned char* utf8 = nullptr;
     const int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
     if (len >= 0) out.emplace_back(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(len));

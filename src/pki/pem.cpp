@@ -32,7 +32,8 @@ std::vector<X509Ptr> parse_certificates(const std::string& pem, const std::strin
   ERR_clear_error();
   auto bio = memory_bio(pem);
   std::vector<X509Ptr> certs;
-  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) certs.emplace_back(cert);
+  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
+    certs.emplace_back(cert);
   const auto err = ERR_peek_last_error();
   if (ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE) {
     ERR_clear_error();  // the normal end of the input
@@ -43,7 +44,9 @@ std::vector<X509Ptr> parse_certificates(const std::string& pem, const std::strin
   return certs;
 }
 
-std::vector<X509Ptr> load_certificates(const std::string& path) { return parse_certificates(read_file(path), path); }
+std::vector<X509Ptr> load_certificates(const std::string& path) {
+  return parse_certificates(read_file(path), path);
+}
 
 X509Ptr parse_certificate_any(const std::string& data, const std::string& what) {
   if (data.find("-----BEGIN") != std::string::npos) return std::move(parse_certificates(data, what).front());
@@ -58,17 +61,21 @@ EvpPkeyPtr parse_private_key(const std::string& pem, const std::string& what) {
   ERR_clear_error();
   auto bio = memory_bio(pem);
   EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  if (!key) throw std::runtime_error(with_openssl_reason(what + " holds no readable (unencrypted PEM) private key"));
+  if (!key)
+    throw std::runtime_error(with_openssl_reason(what + " holds no readable (unencrypted PEM) private key"));
   return key;
 }
 
-EvpPkeyPtr load_private_key(const std::string& path) { return parse_private_key(read_file(path), path); }
+EvpPkeyPtr load_private_key(const std::string& path) {
+  return parse_private_key(read_file(path), path);
+}
 
 std::vector<X509CrlPtr> parse_crls(const std::string& pem, const std::string& what) {
   ERR_clear_error();
   auto bio = memory_bio(pem);
   std::vector<X509CrlPtr> crls;
-  while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) crls.emplace_back(crl);
+  while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr))
+    crls.emplace_back(crl);
   const auto err = ERR_peek_last_error();
   if (ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE) {
     ERR_clear_error();

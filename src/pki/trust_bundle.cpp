@@ -21,13 +21,13 @@ std::shared_ptr<const TrustBundle> TrustBundle::load(const config::CaSource& sou
   for (const auto& cert : bundle->certs_) {
     // A CA without CA:TRUE must never anchor trust (Cloudflare and ngrok refuse it as well).
     if (!is_ca(cert.get())) {
-      throw config::ConfigError(source.mark, "trust bundle " + bundle->description_ + " holds '" +
-                                                 subject_dn(cert.get()) +
-                                                 "', which lacks basicConstraints CA:TRUE; refusing it as a CA");
+      throw config::ConfigError(source.mark,
+                                "trust bundle " + bundle->description_ + " holds '" + subject_dn(cert.get()) +
+                                    "', which lacks basicConstraints CA:TRUE; refusing it as a CA");
     }
     if (X509_STORE_add_cert(bundle->store_.get(), cert.get()) != 1) {
-      throw config::ConfigError(source.mark, "cannot add '" + subject_dn(cert.get()) + "' to the trust store: " +
-                                                 take_openssl_errors());
+      throw config::ConfigError(source.mark, "cannot add '" + subject_dn(cert.get()) +
+                                                 "' to the trust store: " + take_openssl_errors());
     }
     const auto der = to_der(cert.get());
     EVP_DigestUpdate(md.get(), der.data(), der.size());

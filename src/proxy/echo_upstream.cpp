@@ -5,7 +5,8 @@
 
 namespace certgate::proxy {
 
-std::string echo_body(std::string_view method, std::string_view path, const boost::beast::http::fields& fields) {
+std::string echo_body(std::string_view method, std::string_view path,
+                      const boost::beast::http::fields& fields) {
   nlohmann::ordered_json headers = nlohmann::ordered_json::object();
   for (const auto& field : fields) {
     std::string name(field.name_string());

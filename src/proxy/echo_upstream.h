@@ -10,6 +10,7 @@ namespace certgate::proxy {
 
 // {"method": "...", "path": "...", "headers": {"lowercased-name": "value", ...}}; repeated headers are
 // joined with ", ".
-std::string echo_body(std::string_view method, std::string_view path, const boost::beast::http::fields& fields);
+std::string echo_body(std::string_view method, std::string_view path,
+                      const boost::beast::http::fields& fields);
 
 }  // namespace certgate::proxy

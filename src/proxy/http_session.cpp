@@ -1,10 +1,10 @@
 #include "proxy/http_session.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/connect.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <spdlog/spdlog.h>
 
 #include "http/error_response.h"
 #include "http/header_rules.h"
@@ -25,7 +25,8 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 std::string endpoint_text(const net::tcp::endpoint& ep) {
   const auto ip = ep.address().to_string();
-  return ep.address().is_v6() ? "[" + ip + "]:" + std::to_string(ep.port()) : ip + ":" + std::to_string(ep.port());
+  return ep.address().is_v6() ? "[" + ip + "]:" + std::to_string(ep.port())
+                              : ip + ":" + std::to_string(ep.port());
 }
 
 // True when the message has no body to relay (HEAD responses, 204, 304, empty requests).
@@ -35,7 +36,9 @@ bool header_only(const Parser& parser) {
 }
 
 // A parse error the client should hear about (400), as opposed to a closed or reset connection.
-bool is_http_error(const error_code& ec) { return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category(); }
+bool is_http_error(const error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category();
+}
 
 }  // namespace
 
@@ -98,7 +101,9 @@ HttpSession::HttpSession(server::WorkerContext& worker, std::shared_ptr<const se
 
 HttpSession::~HttpSession() = default;
 
-net::awaitable<void> run_session(std::unique_ptr<HttpSession> session) { co_await session->run(); }
+net::awaitable<void> run_session(std::unique_ptr<HttpSession> session) {
+  co_await session->run();
+}
 
 void HttpSession::wait_for(Waiting who, milliseconds timeout) {
   waiting_ = who;
@@ -190,18 +195,15 @@ net::awaitable<void> HttpSession::serve_requests() {
   }
 }
 
-bool HttpSession::keep_client_alive(const RequestParser& parser) const {
-  return parser.get().keep_alive() && !worker_.draining;
-}
-
 net::awaitable<bool> HttpSession::handle_request(RequestParser& parser, Exchange& ex) {
   auto& req = parser.get();
   ex.method = std::string(req.method_string());
   ex.path = std::string(req.target());
   ex.client_version = req.version();
+  ex.client_keep_alive = req.keep_alive();
   const bool html = http::prefers_html(req[bhttp::field::accept]);
   // A rejected request's unread body would be taken for the next request: close instead.
-  const bool can_keep = keep_client_alive(parser) && parser.is_done();
+  const bool can_keep = keep_client_alive(ex) && parser.is_done();
 
   auto target = http::normalize_target(req.target());
   const std::string host_header(req[bhttp::field::host]);
@@ -235,7 +237,8 @@ net::awaitable<bool> HttpSession::handle_request(RequestParser& parser, Exchange
 }
 
 void HttpSession::prepare_upstream_request(RequestParser& parser, const Exchange& ex,
-                                           const auth::GateDecision& gate, const std::string& normalized_target) {
+                                           const auth::GateDecision& gate,
+                                           const std::string& normalized_target) {
   auto& req = parser.get();
   const auto& route = *ex.route->config;
   const std::string original_host(req[bhttp::field::host]);
@@ -291,7 +294,7 @@ net::awaitable<bool> HttpSession::answer_echo(RequestParser& parser, Exchange& e
   bhttp::response<bhttp::string_body> res{bhttp::status::ok, 11};
   res.set(bhttp::field::content_type, "application/json");
   res.body() = echo_body(req.method_string(), req.target(), req);
-  const bool keep = keep_client_alive(parser);
+  const bool keep = keep_client_alive(ex);
   res.keep_alive(keep);
   res.prepare_payload();
   bhttp::serializer<false, bhttp::string_body> serializer{res};
@@ -367,14 +370,14 @@ net::awaitable<bool> HttpSession::forward(RequestParser& parser, Exchange& ex) {
       ex.reason = timeout ? auth::Reason::upstream_timeout : auth::Reason::upstream_unavailable;
       spdlog::warn("{} upstream {} failed: {}", client_address_, route.config->to.text,
                    timeout ? "no response in time" : ec.message());
-      co_return co_await reply_error(ex, timeout ? 504 : 502, http::default_message(timeout ? 504 : 502), false,
-                                     false);
+      co_return co_await reply_error(ex, timeout ? 504 : 502, http::default_message(timeout ? 504 : 502),
+                                     false, false);
     }
 
     // 4. The response, its body streamed back.
     auto& res = response->get();
     const bool upstream_keep_alive = res.keep_alive();
-    bool client_keep_alive = keep_client_alive(parser);
+    bool client_keep_alive = keep_client_alive(ex);
     const bool has_length = response->content_length().has_value();
     const bool chunked = response->chunked();
     http::strip_response_headers(res);
@@ -412,8 +415,8 @@ net::awaitable<bool> HttpSession::forward(RequestParser& parser, Exchange& ex) {
   }
 }
 
-net::awaitable<bool> HttpSession::reply_error(Exchange& ex, unsigned status, std::string_view message, bool html,
-                                              bool keep_alive) {
+net::awaitable<bool> HttpSession::reply_error(Exchange& ex, unsigned status, std::string_view message,
+                                              bool html, bool keep_alive) {
   ex.status = status;
   auto res = http::make_error_response(status, message, html, keep_alive);
   Timed client(*this, tls_, Waiting::client, runtime_->config().timeouts.idle);
@@ -446,7 +449,8 @@ void HttpSession::log_exchange(const Exchange& ex) {
   r.status = ex.status;
   r.bytes_in = tls_.bytes_read() - ex.bytes_in_start;
   r.bytes_out = tls_.bytes_written() - ex.bytes_out_start;
-  r.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ex.started).count();
+  r.duration_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ex.started).count();
   r.tls_version = tls_version_;
   r.resumed = resumed_;
   if (peer_.present()) {

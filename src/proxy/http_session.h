@@ -47,6 +47,7 @@ class HttpSession final : public server::WatchedConnection {
     uint64_t bytes_in_start = 0;
     uint64_t bytes_out_start = 0;
     unsigned client_version = 11;
+    bool client_keep_alive = true;  // as the client asked, read before the headers are rewritten
     bool expect_continue = false;
   };
   enum class Waiting { nothing, client, upstream };
@@ -65,9 +66,11 @@ class HttpSession final : public server::WatchedConnection {
   void prepare_upstream_request(RequestParser& parser, const Exchange& ex, const auth::GateDecision& gate,
                                 const std::string& normalized_target);
   void add_certificate_headers(boost::beast::http::fields& fields, const auth::GateDecision& gate);
-  bool keep_client_alive(const RequestParser& parser) const;
+  bool keep_client_alive(const Exchange& ex) const { return ex.client_keep_alive && !worker_.draining; }
   void wait_for(Waiting who, std::chrono::milliseconds timeout);
-  bool timed_out(Waiting who) const { return who == Waiting::client ? client_timed_out_ : upstream_timed_out_; }
+  bool timed_out(Waiting who) const {
+    return who == Waiting::client ? client_timed_out_ : upstream_timed_out_;
+  }
   std::span<char> body_chunk();
   void log_exchange(const Exchange& ex);
   void log_denied(const Exchange& ex, const auth::GateDecision& gate);

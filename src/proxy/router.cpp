@@ -38,7 +38,8 @@ const RouteRuntime* Router::match(std::string_view host, std::string_view path) 
 
 std::vector<std::string> Router::hosts() const {
   std::vector<std::string> out;
-  for (const auto& [host, routes] : by_host_) out.push_back(host);
+  for (const auto& [host, routes] : by_host_)
+    out.push_back(host);
   return out;
 }
 

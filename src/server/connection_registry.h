@@ -45,7 +45,8 @@ class ConnectionRegistry {
   }
 
   void drain() {
-    for (auto& c : list_) c.on_drain();
+    for (auto& c : list_)
+      c.on_drain();
   }
 
  private:

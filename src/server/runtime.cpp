@@ -18,10 +18,12 @@ std::vector<net::tcp::endpoint> resolve_upstream(const config::Route& route) {
   error_code ec;
   auto results = resolver.resolve(route.to.host, std::to_string(route.to.port), ec);
   if (ec || results.empty()) {
-    throw config::ConfigError(route.mark, "cannot resolve upstream host '" + route.to.host + "': " + ec.message());
+    throw config::ConfigError(route.mark,
+                              "cannot resolve upstream host '" + route.to.host + "': " + ec.message());
   }
   std::vector<net::tcp::endpoint> out;
-  for (const auto& entry : results) out.push_back(entry.endpoint());
+  for (const auto& entry : results)
+    out.push_back(entry.endpoint());
   return out;
 }
 
@@ -41,7 +43,8 @@ tls::HostProfile profile_for(const std::vector<const proxy::RouteRuntime*>& rout
                                   route->trust->digest().size()));
   }
   profile.session_context = std::string(label) + (profile.request_client_cert ? "|mtls" : "|plain");
-  for (const auto& d : digests) profile.session_context += "|" + d;
+  for (const auto& d : digests)
+    profile.session_context += "|" + d;
   return profile;
 }
 
@@ -92,12 +95,13 @@ void Runtime::compile_listeners() {
       served.push_back(&route);
     }
     tls::HostProfiles profiles;
-    for (const auto& host : lr.router.hosts()) profiles.add(host, profile_for(*lr.router.routes_for(host), host));
+    for (const auto& host : lr.router.hosts())
+      profiles.add(host, profile_for(*lr.router.routes_for(host), host));
     if (!listener.default_host.empty()) {
       const auto* routes = lr.router.routes_for(listener.default_host);
       if (!routes) {
-        throw config::ConfigError(listener.mark,
-                                  "default_host '" + listener.default_host + "' is not the host of any route");
+        throw config::ConfigError(
+            listener.mark, "default_host '" + listener.default_host + "' is not the host of any route");
       }
       profiles.set_no_sni(profile_for(*routes, listener.default_host));
     } else {

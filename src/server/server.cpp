@@ -2,11 +2,11 @@
 
 #include <sys/resource.h>
 
+#include <spdlog/spdlog.h>
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
-#include <spdlog/spdlog.h>
 
 #include "common/version.h"
 #include "config/config_error.h"
@@ -36,7 +36,8 @@ std::size_t worker_count(const config::Config& cfg) {
 bool same_listeners(const config::Config& a, const config::Config& b) {
   if (a.listeners.size() != b.listeners.size()) return false;
   for (std::size_t i = 0; i < a.listeners.size(); ++i) {
-    if (a.listeners[i].host != b.listeners[i].host || a.listeners[i].port != b.listeners[i].port) return false;
+    if (a.listeners[i].host != b.listeners[i].host || a.listeners[i].port != b.listeners[i].port)
+      return false;
   }
   return true;
 }
@@ -86,7 +87,8 @@ int Server::run() {
     });
   }
   std::string addresses;
-  for (const auto& l : cfg.listeners) addresses += (addresses.empty() ? "" : ", ") + l.address;
+  for (const auto& l : cfg.listeners)
+    addresses += (addresses.empty() ? "" : ", ") + l.address;
   spdlog::info("certgate {} listening on {} with {} worker(s), {} route(s)", kVersion, addresses, count,
                cfg.routes.size());
 
@@ -102,7 +104,8 @@ int Server::run() {
   };
   signals.async_wait(on_signal);
   main_io.run();
-  for (auto& worker : workers_) worker->join();
+  for (auto& worker : workers_)
+    worker->join();
   spdlog::info("certgate stopped");
   return 0;
 }
@@ -117,26 +120,30 @@ void Server::reload() {
     return;
   }
   if (!same_listeners(runtime_->config(), next->config())) {
-    spdlog::error("reload rejected, the previous config keeps serving: {}: listener addresses changed; "
-                  "that needs a restart",
-                  config_path_);
+    spdlog::error(
+        "reload rejected, the previous config keeps serving: {}: listener addresses changed; "
+        "that needs a restart",
+        config_path_);
     return;
   }
   runtime_ = next;
   log::set_error_log_level(runtime_->config().logging.level);
-  for (auto& worker : workers_) worker->install(runtime_);
+  for (auto& worker : workers_)
+    worker->install(runtime_);
   spdlog::info("reload done: {} route(s)", runtime_->config().routes.size());
 }
 
 void Server::shut_down(net::asio::io_context& main_io) {
   const auto timeout = runtime_->config().timeouts.shutdown;
   spdlog::info("shutting down: draining connections (up to {} ms)", timeout.count());
-  for (auto& worker : workers_) worker->drain();
+  for (auto& worker : workers_)
+    worker->drain();
   auto deadline = std::make_shared<net::asio::steady_timer>(main_io, timeout);
   deadline->async_wait([this, deadline](const error_code& ec) {
     if (ec) return;
     spdlog::warn("shutdown timeout reached: closing the remaining connections");
-    for (auto& worker : workers_) worker->stop();
+    for (auto& worker : workers_)
+      worker->stop();
   });
 }
 

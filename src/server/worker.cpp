@@ -17,13 +17,15 @@ using ReusePort = boost::asio::detail::socket_option::boolean<SOL_SOCKET, SO_REU
 
 }  // namespace
 
-Worker::Worker(std::size_t index, std::shared_ptr<log::AccessLogSink> sink, std::shared_ptr<const Runtime> runtime,
-               std::size_t max_connections)
+Worker::Worker(std::size_t index, std::shared_ptr<log::AccessLogSink> sink,
+               std::shared_ptr<const Runtime> runtime, std::size_t max_connections)
     : index_(index), ctx_(std::move(sink)), runtime_(std::move(runtime)) {
   ctx_.max_connections = max_connections;
 }
 
-Worker::~Worker() { join(); }
+Worker::~Worker() {
+  join();
+}
 
 void Worker::open_listeners() {
   for (const auto& listener : runtime_->config().listeners) {

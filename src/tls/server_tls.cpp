@@ -19,7 +19,9 @@ constexpr const char* kGroups = "X25519:P-256:P-384";
 // Certificates are validated per request against the route's trust bundle (see auth/), so the
 // handshake only records what the client sent. The TLS layer still checks CertificateVerify,
 // i.e. that the client holds the private key.
-int accept_and_defer(X509_STORE_CTX*, void*) { return 1; }
+int accept_and_defer(X509_STORE_CTX*, void*) {
+  return 1;
+}
 
 int select_http11(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                   unsigned int inlen, void*) {
@@ -116,11 +118,14 @@ void set_session_context(SSL* ssl, const HostProfile& profile, const std::string
 
 }  // namespace
 
-ServerTls::ServerTls(const config::Listener& listener, HostProfiles profiles) : profiles_(std::move(profiles)) {
-  for (const auto& pair : listener.certificates) certificates_.push_back(load_certificate(pair));
+ServerTls::ServerTls(const config::Listener& listener, HostProfiles profiles)
+    : profiles_(std::move(profiles)) {
+  for (const auto& pair : listener.certificates)
+    certificates_.push_back(load_certificate(pair));
   // Earlier certificates win when two cover the same name.
   for (auto it = certificates_.rbegin(); it != certificates_.rend(); ++it) {
-    for (const auto& name : it->names) by_name_[name] = it->ctx.get();
+    for (const auto& name : it->names)
+      by_name_[name] = it->ctx.get();
   }
 }
 
@@ -130,17 +135,18 @@ ServerTls::Certificate ServerTls::load_certificate(const config::CertificateKeyP
   SSL_CTX* ctx = out.ctx.get();
   ERR_clear_error();
   if (SSL_CTX_use_certificate_chain_file(ctx, pair.cert_file.c_str()) != 1) {
-    throw config::ConfigError(pair.mark, "cannot load certificate " + pair.cert_file + ": " +
-                                             pki::take_openssl_errors());
+    throw config::ConfigError(
+        pair.cert_mark, "cannot load certificate " + pair.cert_file + ": " + pki::take_openssl_errors());
   }
   if (SSL_CTX_use_PrivateKey_file(ctx, pair.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    throw config::ConfigError(pair.mark, "cannot load private key " + pair.key_file +
-                                             " (an unencrypted PEM key is required): " + pki::take_openssl_errors());
+    throw config::ConfigError(pair.key_mark,
+                              "cannot load private key " + pair.key_file +
+                                  " (an unencrypted PEM key is required): " + pki::take_openssl_errors());
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
     ERR_clear_error();
-    throw config::ConfigError(pair.mark,
-                              "certificate " + pair.cert_file + " does not match private key " + pair.key_file);
+    throw config::ConfigError(
+        pair.key_mark, "certificate " + pair.cert_file + " does not match private key " + pair.key_file);
   }
   X509* leaf = SSL_CTX_get0_certificate(ctx);
   for (const auto& san : pki::subject_alt_names(leaf)) {
@@ -202,7 +208,8 @@ int ServerTls::on_client_hello(SSL* ssl, int* alert, void* arg) {
   }
   SSL_CTX* ctx = self->context_for(info->sni);
   if (ctx != SSL_get_SSL_CTX(ssl)) SSL_set_SSL_CTX(ssl, ctx);
-  const HostProfile* profile = info->sni.empty() ? &self->profiles_.no_sni() : self->profiles_.find(info->sni);
+  const HostProfile* profile =
+      info->sni.empty() ? &self->profiles_.no_sni() : self->profiles_.find(info->sni);
   if (!profile) profile = &unknown_host_profile();
   info->profile = profile;
   // Ask for a certificate only where a route uses mTLS: no browser prompt on public hosts.

@@ -20,7 +20,8 @@ const boost::system::error_category& tls_category() {
   return category;
 }
 
-TlsStream::TlsStream(net::tcp::socket socket, pki::SslPtr ssl) : socket_(std::move(socket)), ssl_(std::move(ssl)) {
+TlsStream::TlsStream(net::tcp::socket socket, pki::SslPtr ssl)
+    : socket_(std::move(socket)), ssl_(std::move(ssl)) {
   socket_.non_blocking(true);
   SSL_set_fd(ssl_.get(), socket_.native_handle());
 }
@@ -44,7 +45,8 @@ awaitable<bool> TlsStream::settle(int rc, error_code& ec) {
     case SSL_ERROR_SYSCALL: {
       const int saved = errno;
       last_error_ = pki::take_openssl_errors();
-      ec = saved == 0 ? error_code(net::asio::error::eof) : error_code(saved, boost::system::system_category());
+      ec = saved == 0 ? error_code(net::asio::error::eof)
+                      : error_code(saved, boost::system::system_category());
       co_return false;
     }
     default:

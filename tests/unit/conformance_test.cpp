@@ -278,7 +278,8 @@ Result evaluate(const json& tc) {
       return result;
     }
     result.explanation = "a SUCCESS vector rejected without a documented reason";
-  } else if (const auto it = kConflictSide.find(id); it != kConflictSide.end() && !tc["conflicts_with"].empty()) {
+  } else if (const auto it = kConflictSide.find(id);
+             it != kConflictSide.end() && !tc["conflicts_with"].empty()) {
     result.verdict = Verdict::conflict;
     result.explanation = it->second;
   } else {
@@ -356,7 +357,8 @@ TEST(X509LimboSummary, EveryVectorHasAVerdict) {
     }
   }
   for (const auto& [id, why] : kConflictSide) {
-    EXPECT_EQ(expected_results[id], "FAILURE") << id << ": the conflict list names the FAILURE side of a pair";
+    EXPECT_EQ(expected_results[id], "FAILURE")
+        << id << ": the conflict list names the FAILURE side of a pair";
     EXPECT_EQ(verdicts[id], Verdict::conflict) << id << " no longer deviates as documented";
   }
   std::cout << "x509-limbo client-auth: " << vectors().size() << " vectors: " << counts[Verdict::passed]
