@@ -6,11 +6,13 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "auth/authorizer.h"
 #include "http/error_response.h"
 #include "http/header_rules.h"
 #include "http/http_io.h"
 #include "http/request_target.h"
 #include "proxy/echo_upstream.h"
+#include "proxy/upstream_headers.h"
 
 namespace certgate::proxy {
 namespace {
@@ -223,21 +225,21 @@ net::awaitable<bool> HttpSession::handle_request(RequestParser& parser, Exchange
     ex.reason = auth::Reason::misdirected_request;
     co_return co_await reply_error(ex, 421, http::default_message(421), html, can_keep);
   }
-  const auto gate = auth::check_client_certificate(mtls, ex.route->trust.get(), peer_);
-  ex.verify = gate.verify;
-  if (!gate.allow) {
-    ex.reason = gate.reason;
-    log_denied(ex, gate);
-    co_return co_await reply_error(ex, gate.status, gate.message, html, can_keep);
+  const auto decision = co_await auth::authorize({*ex.route, peer_});
+  ex.verify = decision.verify;
+  if (!decision.allow) {
+    ex.reason = decision.reason;
+    log_denied(ex, decision);
+    co_return co_await reply_error(ex, decision.status, decision.message, html, can_keep);
   }
   ex.expect_continue = beast::iequals(req[bhttp::field::expect], "100-continue");
-  prepare_upstream_request(parser, ex, gate, target->path + target->query);
+  prepare_upstream_request(parser, ex, decision, target->path + target->query);
   if (ex.route->config->to.kind == config::UpstreamKind::echo) co_return co_await answer_echo(parser, ex);
   co_return co_await forward(parser, ex);
 }
 
 void HttpSession::prepare_upstream_request(RequestParser& parser, const Exchange& ex,
-                                           const auth::GateDecision& gate,
+                                           const auth::Decision& decision,
                                            const std::string& normalized_target) {
   auto& req = parser.get();
   const auto& route = *ex.route->config;
@@ -245,7 +247,7 @@ void HttpSession::prepare_upstream_request(RequestParser& parser, const Exchange
   http::strip_request_headers(req);
   req.erase(bhttp::field::expect);
   http::set_forwarded_headers(req, client_ip_, original_host.empty() ? ex.host : original_host);
-  if (route.headers.identity) add_certificate_headers(req, gate);
+  add_upstream_headers(req, route, decision, peer_);
   if (route.to.kind == config::UpstreamKind::http && !route.preserve_host) {
     req.set(bhttp::field::host, ex.route->upstream_authority);
   } else if (original_host.empty()) {
@@ -259,19 +261,6 @@ void HttpSession::prepare_upstream_request(RequestParser& parser, const Exchange
   } else if (auto length = parser.content_length()) {
     req.content_length(*length);
   }
-}
-
-void HttpSession::add_certificate_headers(bhttp::fields& fields, const auth::GateDecision& gate) {
-  if (gate.verify.empty()) return;  // mTLS is off on this route
-  fields.set("X-Client-Cert-Verify", gate.verify);
-  if (!gate.outcome || !gate.outcome->ok) return;
-  const auto& f = peer_.facts();
-  fields.set("X-Client-Cert-Subject-DN", f.subject_dn);
-  fields.set("X-Client-Cert-Issuer-DN", f.issuer_dn);
-  fields.set("X-Client-Cert-Serial", f.serial);
-  fields.set("X-Client-Cert-Fingerprint", f.fingerprint);
-  if (!f.san.empty()) fields.set("X-Client-Cert-SAN", f.san);
-  fields.set("X-Client-Cert-Not-After", f.not_after);
 }
 
 net::awaitable<bool> HttpSession::answer_echo(RequestParser& parser, Exchange& ex) {
@@ -426,11 +415,12 @@ net::awaitable<bool> HttpSession::reply_error(Exchange& ex, unsigned status, std
   co_return keep_alive && !ec;
 }
 
-void HttpSession::log_denied(const Exchange& ex, const auth::GateDecision& gate) {
+void HttpSession::log_denied(const Exchange& ex, const auth::Decision& decision) {
   if (!spdlog::should_log(spdlog::level::info)) return;
   spdlog::info("denied {} sni={} host={} route={} reason={} subject=\"{}\" detail=\"{}\"", client_address_,
-               handshake_.sni, ex.host, ex.route ? ex.route->config->from : "", auth::to_string(gate.reason),
-               peer_.present() ? peer_.facts().subject_dn : "", gate.outcome ? gate.outcome->detail : "");
+               handshake_.sni, ex.host, ex.route ? ex.route->config->from : "",
+               auth::to_string(decision.reason), peer_.present() ? peer_.facts().subject_dn : "",
+               decision.detail);
 }
 
 void HttpSession::log_exchange(const Exchange& ex) {

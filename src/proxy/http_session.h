@@ -10,7 +10,7 @@
 #include <span>
 #include <string>
 
-#include "auth/mtls_gate.h"
+#include "auth/decision.h"
 #include "auth/peer_certificate.h"
 #include "log/access_log.h"
 #include "server/runtime.h"
@@ -63,9 +63,8 @@ class HttpSession final : public server::WatchedConnection {
   net::awaitable<bool> reply_error(Exchange& ex, unsigned status, std::string_view message, bool html,
                                    bool keep_alive);
 
-  void prepare_upstream_request(RequestParser& parser, const Exchange& ex, const auth::GateDecision& gate,
+  void prepare_upstream_request(RequestParser& parser, const Exchange& ex, const auth::Decision& decision,
                                 const std::string& normalized_target);
-  void add_certificate_headers(boost::beast::http::fields& fields, const auth::GateDecision& gate);
   bool keep_client_alive(const Exchange& ex) const { return ex.client_keep_alive && !worker_.draining; }
   void wait_for(Waiting who, std::chrono::milliseconds timeout);
   bool timed_out(Waiting who) const {
@@ -73,7 +72,7 @@ class HttpSession final : public server::WatchedConnection {
   }
   std::span<char> body_chunk();
   void log_exchange(const Exchange& ex);
-  void log_denied(const Exchange& ex, const auth::GateDecision& gate);
+  void log_denied(const Exchange& ex, const auth::Decision& decision);
 
   server::WorkerContext& worker_;
   std::shared_ptr<const server::Runtime> runtime_;

@@ -1,0 +1,13 @@
+#include "auth/authorizer.h"
+
+#include "auth/mtls_gate.h"
+
+namespace certgate::auth {
+
+net::awaitable<Decision> authorize(AuthRequest request) {
+  const auto& route = request.route;
+  Decision decision = check_client_certificate(route.config->mtls, route.trust.get(), request.peer);
+  co_return decision;
+}
+
+}  // namespace certgate::auth

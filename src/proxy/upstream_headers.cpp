@@ -1,0 +1,28 @@
+#include "proxy/upstream_headers.h"
+
+namespace certgate::proxy {
+namespace {
+
+// X-Client-Cert-*: the verification result, and the certificate's details when it verified.
+void add_certificate_headers(boost::beast::http::fields& fields, const auth::Decision& decision,
+                             auth::PeerCertificate& peer) {
+  if (decision.verify.empty()) return;  // mTLS is off on this route
+  fields.set("X-Client-Cert-Verify", decision.verify);
+  if (!decision.certificate_valid()) return;
+  const auto& f = peer.facts();
+  fields.set("X-Client-Cert-Subject-DN", f.subject_dn);
+  fields.set("X-Client-Cert-Issuer-DN", f.issuer_dn);
+  fields.set("X-Client-Cert-Serial", f.serial);
+  fields.set("X-Client-Cert-Fingerprint", f.fingerprint);
+  if (!f.san.empty()) fields.set("X-Client-Cert-SAN", f.san);
+  fields.set("X-Client-Cert-Not-After", f.not_after);
+}
+
+}  // namespace
+
+void add_upstream_headers(boost::beast::http::fields& fields, const config::Route& route,
+                          const auth::Decision& decision, auth::PeerCertificate& peer) {
+  if (route.headers.identity) add_certificate_headers(fields, decision, peer);
+}
+
+}  // namespace certgate::proxy
