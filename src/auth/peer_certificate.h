@@ -3,6 +3,7 @@
 // A keep-alive connection is verified once per trust bundle, however many requests it carries.
 #pragma once
 
+#include <ctime>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,8 @@ class PeerCertificate {
   STACK_OF(X509) * intermediates() const { return intermediates_.get(); }
 
   const pki::VerifyOutcome& verify(const pki::TrustBundle& bundle, int max_verify_depth);
+  // Verify as of this time instead of now (`certgate check --at`).
+  void set_verification_time(std::time_t at) { at_ = at; }
   const CertificateFacts& facts();
 
  private:
@@ -48,6 +51,7 @@ class PeerCertificate {
   pki::X509StackPtr intermediates_;
   std::vector<Cached> verified_;
   std::optional<CertificateFacts> facts_;
+  std::optional<std::time_t> at_;
 };
 
 }  // namespace certgate::auth
