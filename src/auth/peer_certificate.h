@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/certificate_attributes.h"
 #include "pki/chain_verifier.h"
 #include "pki/openssl_ptr.h"
 #include "pki/trust_bundle.h"
@@ -37,6 +38,8 @@ class PeerCertificate {
 
   const pki::VerifyOutcome& verify(const pki::TrustBundle& bundle, int max_verify_depth);
   const CertificateFacts& facts();
+  // For identity mapping and policy; only routes that use them pay for it. Requires present().
+  const CertificateAttributes& attributes();
 
  private:
   struct Cached {
@@ -48,6 +51,7 @@ class PeerCertificate {
   pki::X509StackPtr intermediates_;
   std::vector<Cached> verified_;
   std::optional<CertificateFacts> facts_;
+  std::optional<CertificateAttributes> attributes_;
 };
 
 }  // namespace certgate::auth
