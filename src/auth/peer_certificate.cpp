@@ -65,4 +65,9 @@ const CertificateFacts& PeerCertificate::facts() {
   return *facts_;
 }
 
+const CertificateAttributes& PeerCertificate::attributes() {
+  if (!attributes_) attributes_ = read_certificate_attributes(leaf_.get());
+  return *attributes_;
+}
+
 }  // namespace certgate::auth

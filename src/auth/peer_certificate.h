@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/certificate_attributes.h"
 #include "pki/chain_verifier.h"
 #include "pki/openssl_ptr.h"
 #include "pki/trust_bundle.h"
@@ -40,6 +41,8 @@ class PeerCertificate {
   // Verify as of this time instead of now (`certgate check --at`).
   void set_verification_time(std::time_t at) { at_ = at; }
   const CertificateFacts& facts();
+  // For identity mapping and policy; only routes that use them pay for it. Requires present().
+  const CertificateAttributes& attributes();
 
  private:
   struct Cached {
@@ -51,6 +54,7 @@ class PeerCertificate {
   pki::X509StackPtr intermediates_;
   std::vector<Cached> verified_;
   std::optional<CertificateFacts> facts_;
+  std::optional<CertificateAttributes> attributes_;
   std::optional<std::time_t> at_;
 };
 

@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 
+#include "config/identity_loader.h"
+#include "config/policy_loader.h"
 #include "config/url.h"
 #include "config/yaml_reader.h"
 
@@ -54,8 +56,8 @@ class Loader {
     cfg_.file = r_.file();
     if (!root.IsDefined() || root.IsNull()) throw ConfigError({r_.file(), 0}, "the config file is empty");
     r_.expect_map(root, "the config file",
-                  {"workers", "listeners", "client_ca_file", "client_ca", "mtls", "routes", "timeouts",
-                   "limits", "access_log", "log_level"});
+                  {"workers", "listeners", "client_ca_file", "client_ca", "mtls", "consumers", "routes",
+                   "timeouts", "limits", "access_log", "log_level"});
     apply_environment(root);
     if (auto n = root["workers"]) cfg_.workers = integer_or_env(n, "workers", 0, 1024);
     if (auto n = root["access_log"])
@@ -72,6 +74,8 @@ class Loader {
     for (const auto& l : listeners_node)
       cfg_.listeners.push_back(listener(l));
     check_listener_addresses();
+    // Consumers first, whatever their place in the file: routes refer to them.
+    if (auto n = root["consumers"]) cfg_.consumers = read_consumers(r_, n);
     const auto routes_node = root["routes"];
     if (!routes_node) throw ConfigError({r_.file(), 1}, "'routes' is required");
     r_.expect_sequence(routes_node, "routes");
@@ -256,7 +260,7 @@ class Loader {
   }
 
   Route route(const YAML::Node& n) {
-    r_.expect_map(n, "a route", {"from", "to", "mtls", "headers", "preserve_host"});
+    r_.expect_map(n, "a route", {"from", "to", "mtls", "headers", "preserve_host", "identity", "policy"});
     Route route;
     route.mark = r_.mark(n);
     const auto from = n["from"];
@@ -287,6 +291,8 @@ class Loader {
               "route " + route.from +
                   " uses mTLS but has no trust bundle: set client_ca_file (global) or mtls.ca_file (route)");
     }
+    if (auto i = n["identity"]) route.identity = read_identity(r_, i, route, cfg_.consumers);
+    if (auto p = n["policy"]) route.policy = read_policy(r_, p, route, cfg_.consumers);
     return route;
   }
 

@@ -234,6 +234,8 @@ net::awaitable<bool> HttpSession::handle_request(RequestParser& parser, Exchange
   }
   const auto decision = co_await auth::authorize({*ex.route, peer_});
   ex.verify = decision.verify;
+  if (decision.identity.consumer) ex.consumer = decision.identity.consumer->username;
+  if (decision.policy_rule) ex.policy_rule = static_cast<int>(decision.policy_rule->index);
   if (!decision.allow) {
     ex.reason = decision.reason;
     log_denied(ex, decision);
@@ -454,6 +456,8 @@ void HttpSession::log_exchange(const Exchange& ex) {
   }
   r.verify = ex.verify;
   r.reason = auth::to_string(ex.reason);
+  r.consumer = ex.consumer;
+  r.policy_rule = ex.policy_rule;
   worker_.access_log.log(r);
 }
 

@@ -71,9 +71,11 @@ std::shared_ptr<const pki::TrustBundle> Runtime::bundle_for(const config::CaSour
 void Runtime::compile_routes() {
   // The global bundle is checked even when every route overrides it: a bad CA file is an error.
   if (!config_.client_ca.empty()) bundle_for(config_.client_ca);
+  consumers_ = std::make_unique<const auth::ConsumerDirectory>(config_.consumers);
   for (const auto& route : config_.routes) {
     proxy::RouteRuntime rt;
     rt.config = &route;
+    rt.consumers = consumers_.get();
     if (route.mtls.mode != config::MtlsMode::off) rt.trust = bundle_for(route.mtls.ca);
     if (route.to.kind == config::UpstreamKind::http) {
       rt.upstream_endpoints = resolve_upstream(route);

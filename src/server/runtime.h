@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "auth/identity.h"
 #include "config/config.h"
 #include "proxy/route.h"
 #include "proxy/router.h"
@@ -38,6 +39,7 @@ class Runtime {
 
   config::Config config_;
   std::vector<std::pair<std::string, std::shared_ptr<const pki::TrustBundle>>> bundles_;  // by source
+  std::unique_ptr<const auth::ConsumerDirectory> consumers_;
   std::deque<proxy::RouteRuntime> routes_;
   std::deque<ListenerRuntime> listeners_;
 };
