@@ -65,7 +65,7 @@ TEST_F(LoaderTest, ErrorsCarryFileAndLine) {
   EXPECT_EQ(error(std::string(kBase) + "routes: []\nbogus: 1\n"),
             dir_ +
                 "/certgate.yaml:8: unknown key 'bogus' in the config file (known: workers, listeners, "
-                "client_ca_file, client_ca, mtls, routes, timeouts, limits, access_log, log_level)");
+                "client_ca_file, client_ca, mtls, routes, timeouts, limits, access_log, log_level, tls)");
   EXPECT_NE(error(std::string(kBase) +
                   "routes:\n  - from: https://a.test\n    to: echo://\n    mtls: { mode: maybe }\n")
                 .find("certgate.yaml:10: mtls.mode must be"),
