@@ -5,6 +5,7 @@ reloads, rotate, and can come from a file shared by several gateways."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import os
 import re
@@ -20,6 +21,7 @@ import pytest
 from harness.clients import make_context, s_client
 from harness.configs import cert_entry, gateway_config, rel, route
 from harness.gateway import free_port, validate_config
+from harness.pki import utcnow
 
 IDENTITY_HEADERS = ["x-client-cert-verify", "x-client-cert-subject-dn", "x-client-cert-issuer-dn",
                     "x-client-cert-serial", "x-client-cert-fingerprint", "x-client-cert-san",
@@ -72,6 +74,11 @@ def sc(port, sni, *, tls="1.3", sess_in=None, sess_out=None, cert=None):
     kw = {"cert": cert.cert_path, "key": cert.key_path} if cert else {}
     stdin = f"GET / HTTP/1.1\r\nHost: {sni}\r\nConnection: close\r\n\r\n".encode()
     return s_client(port, servername=sni, tls=tls, ign_eof=True, stdin=stdin, extra=extra, **kw)
+
+
+def alert_number(output: str):
+    m = re.search(r"SSL alert number (\d+)", output)
+    return int(m.group(1)) if m else None
 
 
 def reused(r) -> bool:
@@ -146,6 +153,24 @@ def test_resumed_session_carries_the_same_identity(gw, std_pki, tls, host, who):
     assert (e1["resumed"], e2["resumed"]) == (False, True), (e1, e2)
     for e in (e1, e2):
         assert e["verify"] == "SUCCESS" and e["cert_fingerprint"] == cert.fingerprint_sha256, e
+
+
+def test_ticket_of_a_certificate_that_expired_since(gw, std_pki, tmp_path):
+    """reject_connection re-verifies a ticket's certificate; other modes verify it per request."""
+    now = utcnow()
+    short = std_pki.pki.leaf(std_pki.ca1, "short-lived", cn="short-lived", not_before=now - dt.timedelta(minutes=5),
+                             not_after=now + dt.timedelta(seconds=3))
+    tickets = {}
+    for host in ("r.localhost", "a.localhost"):
+        tickets[host] = tmp_path / f"{host}.sess"
+        r = sc(gw.port, host, sess_out=tickets[host], cert=short)
+        assert "HTTP/1.1 200" in r.output, r.output
+    time.sleep(max(0.0, (now + dt.timedelta(seconds=5) - utcnow()).total_seconds()))
+    on_r = sc(gw.port, "r.localhost", sess_in=tickets["r.localhost"], cert=short)
+    assert not reused(on_r), "a ticket for an expired certificate resumed on a reject_connection host"
+    assert alert_number(on_r.output) == 45, on_r.output
+    on_a = sc(gw.port, "a.localhost", sess_in=tickets["a.localhost"])
+    assert reused(on_a) and "HTTP/1.1 401" in on_a.output, on_a.output
 
 
 # --- tickets are bound to SNI and trust set -----------------------------------------------------------------
