@@ -49,6 +49,11 @@ const pki::VerifyOutcome& PeerCertificate::verify(const pki::TrustBundle& bundle
   return verified_.back().outcome;
 }
 
+void PeerCertificate::adopt(const pki::TrustBundle& bundle, int max_verify_depth,
+                            pki::VerifyOutcome outcome) {
+  verified_.push_back({&bundle, max_verify_depth, std::move(outcome)});
+}
+
 const CertificateFacts& PeerCertificate::facts() {
   if (!facts_) {
     CertificateFacts f;

@@ -40,6 +40,8 @@ class PeerCertificate {
   const pki::VerifyOutcome& verify(const pki::TrustBundle& bundle, int max_verify_depth);
   // Verify as of this time instead of now (`certgate check --at`).
   void set_verification_time(std::time_t at) { at_ = at; }
+  // Takes a verification already done (reject_connection verifies in the handshake) into the cache.
+  void adopt(const pki::TrustBundle& bundle, int max_verify_depth, pki::VerifyOutcome outcome);
   const CertificateFacts& facts();
   // For identity mapping and policy; only routes that use them pay for it. Requires present().
   const CertificateAttributes& attributes();

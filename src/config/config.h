@@ -168,6 +168,14 @@ struct RouteHeaders {
   bool identity = true;  // certificate and identity headers to the upstream
 };
 
+enum class ProxyProtocol { none, v2 };
+
+// Options of a route to a tcp:// upstream (served by a `protocol: tls` listener).
+struct TcpRouteOptions {
+  ProxyProtocol proxy_protocol = ProxyProtocol::none;
+  std::optional<Duration> idle_timeout;  // unset: timeouts.idle
+};
+
 struct Route {
   std::string from;              // as written
   std::string host;              // lowercased, no port
@@ -180,6 +188,7 @@ struct Route {
   RouteHeaders headers;
   std::optional<IdentitySettings> identity;  // no block: no consumer lookup
   std::vector<PolicyRule> policy;            // empty: see docs/identity-and-policy.md (implicit policy)
+  TcpRouteOptions tcp;
   SourceMark mark;
 };
 
@@ -202,6 +211,15 @@ struct Logging {
   std::string level = "info";         // trace | debug | info | warn | error
 };
 
+// The top-level `tls` block: session resumption (docs/tls.md).
+struct TlsSettings {
+  bool session_tickets = true;
+  // How often generated ticket keys rotate; also the ticket lifetime.
+  Duration ticket_key_rotation = std::chrono::hours(1);
+  std::string ticket_keys_file;  // resolved path; empty: keys are generated and rotated in memory
+  SourceMark ticket_keys_mark;
+};
+
 struct Config {
   std::string file;  // the config file, absolute
   int workers = 0;   // 0: number of cores
@@ -213,6 +231,7 @@ struct Config {
   Timeouts timeouts;
   Limits limits;
   Logging logging;
+  TlsSettings tls;
 };
 
 }  // namespace certgate::config

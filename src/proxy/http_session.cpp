@@ -13,6 +13,7 @@
 #include "http/request_target.h"
 #include "proxy/echo_upstream.h"
 #include "proxy/upstream_headers.h"
+#include "tls/handshake_log.h"
 
 namespace certgate::proxy {
 namespace {
@@ -153,13 +154,16 @@ net::awaitable<void> HttpSession::run() {
   co_await tls_.handshake(ec);
   wait_for(Waiting::nothing, {});
   if (ec) {
-    spdlog::debug("{} sni={} TLS handshake failed: {}", client_address_, handshake_.sni,
-                  tls_.last_error().empty() ? ec.message() : tls_.last_error());
+    tls::log_handshake_failure(client_address_, handshake_, tls_, ec);
     co_return;
   }
   tls_version_ = SSL_get_version(tls_.ssl());
   resumed_ = SSL_session_reused(tls_.ssl()) == 1;
   peer_ = auth::PeerCertificate::from_connection(tls_.ssl());
+  if (handshake_.verified) {  // reject_connection: verified in the handshake, not again per request
+    peer_.adopt(*handshake_.profile->handshake_trust, handshake_.profile->max_verify_depth,
+                std::move(*handshake_.verified));
+  }
   co_await serve_requests();
   tls_.shutdown();
 }

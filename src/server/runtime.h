@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "auth/identity.h"
@@ -12,6 +13,7 @@
 #include "proxy/route.h"
 #include "proxy/router.h"
 #include "tls/server_tls.h"
+#include "tls/ticket_keys.h"
 
 namespace certgate::server {
 
@@ -19,25 +21,35 @@ struct ListenerRuntime {
   const config::Listener* config = nullptr;
   std::unique_ptr<tls::ServerTls> tls;
   proxy::Router router;
+  // The host whose routes serve clients that send no SNI ("" when none is configured or implied).
+  std::string no_sni_host;
 };
 
 class Runtime {
  public:
   // Throws config::ConfigError ("file:line: reason") for anything the YAML checks could not see:
   // unreadable certificates, keys that don't match, CAs without CA:TRUE, unresolvable upstreams.
-  static std::shared_ptr<const Runtime> build(config::Config config);
+  // `ticket_keys`: the process's session ticket keys, which outlive config generations; null: a new set
+  // (validate-config).
+  static std::shared_ptr<const Runtime> build(config::Config config,
+                                              std::shared_ptr<tls::TicketKeys> ticket_keys = nullptr);
 
   const config::Config& config() const { return config_; }
+  // The keys of tls.ticket_keys_file, read when this generation was built; nullopt without a file.
+  const std::optional<std::vector<tls::TicketKey>>& file_ticket_keys() const { return file_ticket_keys_; }
   const std::deque<ListenerRuntime>& listeners() const { return listeners_; }
   const std::deque<proxy::RouteRuntime>& routes() const { return routes_; }
 
  private:
   Runtime() = default;
   std::shared_ptr<const pki::TrustBundle> bundle_for(const config::CaSource& source);
+  void load_ticket_key_file();
   void compile_routes();
   void compile_listeners();
 
   config::Config config_;
+  std::shared_ptr<tls::TicketKeys> ticket_keys_;
+  std::optional<std::vector<tls::TicketKey>> file_ticket_keys_;
   std::vector<std::pair<std::string, std::shared_ptr<const pki::TrustBundle>>> bundles_;  // by source
   std::unique_ptr<const auth::ConsumerDirectory> consumers_;
   std::deque<proxy::RouteRuntime> routes_;
