@@ -22,8 +22,11 @@ struct Decision {
   std::string verify;  // X-Client-Cert-Verify: SUCCESS, NONE or FAILED:<reason>; empty where mTLS is off
   const pki::VerifyOutcome* certificate = nullptr;  // set when a certificate was checked
   std::string detail;                               // the full reason, for the error log only
+  // The revocation stage refused a certificate whose path verified (revoked, or unknown in strict
+  // mode): from then on it counts as invalid.
+  bool revocation_refused = false;
 
-  bool certificate_valid() const { return certificate && certificate->ok; }
+  bool certificate_valid() const { return certificate && certificate->ok && !revocation_refused; }
 
   void deny(unsigned http_status, std::string_view client_message, Reason why) {
     allow = false;

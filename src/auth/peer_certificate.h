@@ -10,6 +10,7 @@
 #include "pki/chain_verifier.h"
 #include "pki/openssl_ptr.h"
 #include "pki/trust_bundle.h"
+#include "revocation/verdict.h"
 
 namespace certgate::auth {
 
@@ -38,6 +39,15 @@ class PeerCertificate {
   const pki::VerifyOutcome& verify(const pki::TrustBundle& bundle, int max_verify_depth);
   const CertificateFacts& facts();
 
+  // The revocation stage's memo (auth/revocation_stage.cpp): the last verdict for this connection, so
+  // that keep-alive requests re-check revocation at the cost of a comparison.
+  struct RevocationMemo {
+    const void* route = nullptr;  // the route it was computed for
+    uint64_t crl_version = 0;     // of that route's crl_file at the time
+    revocation::Verdict verdict;
+  };
+  RevocationMemo& revocation_memo() { return revocation_memo_; }
+
  private:
   struct Cached {
     const pki::TrustBundle* bundle;
@@ -48,6 +58,7 @@ class PeerCertificate {
   pki::X509StackPtr intermediates_;
   std::vector<Cached> verified_;
   std::optional<CertificateFacts> facts_;
+  RevocationMemo revocation_memo_;
 };
 
 }  // namespace certgate::auth

@@ -12,6 +12,7 @@
 #include "config/config_error.h"
 #include "config/loader.h"
 #include "log/error_log.h"
+#include "revocation/service.h"
 
 namespace certgate::server {
 namespace {
@@ -79,6 +80,7 @@ int Server::run() {
     return 1;
   }
 
+  revocation::Service::instance().watch(runtime_->crl_files());
   net::asio::io_context main_io;
   std::atomic<std::size_t> running{count};
   for (auto& worker : workers_) {
@@ -106,6 +108,7 @@ int Server::run() {
   main_io.run();
   for (auto& worker : workers_)
     worker->join();
+  revocation::Service::instance().stop();  // before the workers' event loops are destroyed
   spdlog::info("certgate stopped");
   return 0;
 }
@@ -128,6 +131,7 @@ void Server::reload() {
   }
   runtime_ = next;
   log::set_error_log_level(runtime_->config().logging.level);
+  revocation::Service::instance().watch(runtime_->crl_files());
   for (auto& worker : workers_)
     worker->install(runtime_);
   spdlog::info("reload done: {} route(s)", runtime_->config().routes.size());
