@@ -12,8 +12,19 @@ namespace {
 
 // Extensions a CRL may mark critical that certgate understands.
 bool handled_critical_extension(int nid) {
-  return nid == NID_issuing_distribution_point || nid == NID_authority_key_identifier ||
-         nid == NID_crl_number;
+  return nid == NID_issuing_distribution_point || nid == NID_authority_key_identifier;
+}
+
+// RFC 5280 5.2.3: every CRL carries a CRL number, and never as a critical extension.
+std::optional<std::string> crl_number_problem(X509_CRL* crl) {
+  int critical = -1;
+  auto* number = static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl, NID_crl_number, &critical, nullptr));
+  ASN1_INTEGER_free(number);
+  if (critical == -1) return std::string("the CRL has no CRL number (RFC 5280 section 5.2.3 requires one)");
+  if (critical == 1)
+    return std::string("the CRL number extension is marked critical (RFC 5280 section 5.2.3)");
+  if (!number) return std::string("the CRL number extension is malformed or repeated");
+  return std::nullopt;
 }
 
 std::string reason_name(const X509_REVOKED* entry) {
@@ -51,6 +62,7 @@ std::optional<std::string> VerifiedCrl::problem_with(X509_CRL* crl, X509* issuer
     ERR_clear_error();
     return "the CRL signature does not verify with the key of '" + issuer_name + "'";
   }
+  if (auto problem = crl_number_problem(crl)) return problem;
   for (int i = 0; i < X509_CRL_get_ext_count(crl); ++i) {
     X509_EXTENSION* ext = X509_CRL_get_ext(crl, i);
     const int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
