@@ -8,7 +8,8 @@ namespace certgate::auth {
 net::awaitable<Decision> authorize(AuthRequest request) {
   const auto& route = request.route;
   Decision decision = check_client_certificate(route.config->mtls, route.trust.get(), request.peer);
-  co_await check_revocation(route, request.peer, decision);
+  if (revocation_needs_evaluation(route, request.peer, decision))
+    co_await check_revocation(route, request.peer, decision);
   co_return decision;
 }
 

@@ -16,6 +16,11 @@ namespace certgate::auth {
 // revoked) where a certificate is required, X-Client-Cert-Verify: FAILED:revoked in optional mode.
 // Unknown -> passes with a warning (ignore_ca_error) or is refused like revoked with the reason
 // revocation_unknown (strict).
+//
+// Two steps, so that the common cases cost no coroutine frame: revocation_needs_evaluation() settles
+// the stage at once when there is nothing to check (no valid certificate, no revocation configured) or
+// when the connection's last verdict still holds; otherwise check_revocation() evaluates the path.
+bool revocation_needs_evaluation(const proxy::RouteRuntime& route, PeerCertificate& peer, Decision& decision);
 net::awaitable<void> check_revocation(const proxy::RouteRuntime& route, PeerCertificate& peer,
                                       Decision& decision);
 
