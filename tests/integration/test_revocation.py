@@ -242,6 +242,8 @@ def online_gw(module_gateway, std_pki, rp):
         rev_route("deep.test", crl_distribution_points=True, mode="strict", mtls={"crl_scope": "chain"}),
         rev_route("public.test", ocsp=True, ocsp_responder=rp.publisher.url("/status/500"), mode="strict"),
         rev_route("keep.test", crl_distribution_points=True, mode="strict"),
+        rev_route("opt.test", ocsp=True, ocsp_responder=rp.publisher.url("/big.bin"), max_crl_size="1KiB",
+                  mode="strict"),
     ]
     return module_gateway(config(std_pki, rp, routes))
 
@@ -296,6 +298,12 @@ def test_network_failures_are_not_cached(online_gw, std_pki, rp):
     for _ in range(3):
         expect(online_gw, std_pki, rp, "public.test", "alice", 401, "revocation_unknown")
     assert rp.publisher.count("/status/500") - before == 3
+
+
+def test_response_size_is_capped(online_gw, std_pki, rp):
+    (rp.publisher.dir / "big.bin").write_bytes(b"x" * 4096)
+    expect(online_gw, std_pki, rp, "opt.test", "alice", 401, "revocation_unknown")
+    wait_for_stderr(online_gw, r"gave no usable answer: the response is larger than 1024 bytes \(max_crl_size\)")
 
 
 def test_online_failures_are_logged(online_gw, std_pki, rp):
