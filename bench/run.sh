@@ -353,6 +353,7 @@ else:
     print(f"    {sc:9s} {srv:8s} r{rnd}: {per:7.1f} us/{'handshake' if hs else 'request  '}"
           f" {rate:9.0f}/s  server {s.get('cores', 0):.2f} cores  client {j['client']['cores']:.2f} cores"
           f"  upstream {j.get('upstream', {}).get('cores', 0):.2f} cores"
+          f"  other {j.get('machine', {}).get('other_cores', 0):.2f} cores"
           f"  p50 {lat['p50']:.0f} p99 {lat['p99']:.0f} us  resumed {j['resumed']}  errors {j['errors_total']}")
 EOF
 }

@@ -149,6 +149,8 @@ struct Measurement {
   size_t server_procs = 0;
   bool have_upstream = false;
   uint64_t upstream_cpu_us = 0;
+  uint64_t machine_busy_us = 0;  // all CPUs, whole machine
+  uint64_t machine_steal_us = 0;
   // --idle
   double idle_open_s = 0;
   uint64_t idle_server_cpu_open_us = 0;
@@ -218,6 +220,16 @@ void report(const Shared& sh, const Stats& st, const Measurement& m, int threads
                     static_cast<unsigned long long>(m.server_rss_kb));
       s += buf;
     }
+    if (o.idle == 0) {
+      // Everything else the machine ran during the window: a noise indicator (should be ~0 cores).
+      const auto ours = static_cast<int64_t>(m.client_cpu_us + m.server_cpu_us + m.upstream_cpu_us);
+      const double other = static_cast<double>(static_cast<int64_t>(m.machine_busy_us) - ours) / 1e6 / w;
+      std::snprintf(buf, sizeof buf,
+                    ",\"machine\":{\"busy_cores\":%.3f,\"other_cores\":%.3f,\"steal_cores\":%.3f}",
+                    static_cast<double>(m.machine_busy_us) / 1e6 / w, other,
+                    static_cast<double>(m.machine_steal_us) / 1e6 / w);
+      s += buf;
+    }
     if (m.have_upstream) {
       std::snprintf(buf, sizeof buf,
                     ",\"upstream\":{\"cpu_us\":%llu,\"cpu_per_request_us\":%.1f,\"cores\":%.3f}",
@@ -277,6 +289,11 @@ void report(const Shared& sh, const Stats& st, const Measurement& m, int threads
         m.server_cpu_us / 1e6, static_cast<double>(m.server_cpu_us) / 1e6 / w,
         per(m.server_cpu_us, st.requests), per(m.server_cpu_us, st.handshakes), m.server_procs);
     std::printf("  server rss         %.1f MiB\n", m.server_rss_kb / 1024.0);
+  }
+  if (o.idle == 0) {
+    std::printf("  machine cpu        %.2f cores busy in total, steal %.2f cores\n",
+                static_cast<double>(m.machine_busy_us) / 1e6 / w,
+                static_cast<double>(m.machine_steal_us) / 1e6 / w);
   }
   if (m.have_upstream) {
     std::printf("  upstream cpu       %.3f s = %.2f cores, %.1f us/request\n", m.upstream_cpu_us / 1e6,
@@ -432,6 +449,7 @@ int main(int argc, char** argv) {
 
   if (o.idle == 0) {
     sleep_until_ns(sh.t0);
+    const SystemCpu sys0 = sample_system_cpu();
     const ProcSample u0 = m.have_upstream ? sample_processes(up_roots) : ProcSample{};
     const ProcSample s0 = m.have_server ? sample_processes(roots) : ProcSample{};
     const uint64_t c0 = self_cpu_us();
@@ -446,6 +464,9 @@ int main(int argc, char** argv) {
       m.server_procs = s1.cpu_ticks.size();
     }
     if (m.have_upstream) m.upstream_cpu_us = cpu_delta_us(u0, sample_processes(up_roots));
+    const SystemCpu sys1 = sample_system_cpu();
+    m.machine_busy_us = ticks_to_us(sys1.busy - sys0.busy);
+    m.machine_steal_us = ticks_to_us(sys1.steal - sys0.steal);
     m.client_cpu_us = c1 - c0;
     m.window_s = static_cast<double>(w1 - w0) / 1e9;
   } else {

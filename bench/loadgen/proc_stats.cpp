@@ -90,6 +90,11 @@ ProcSample sample_processes(const std::vector<pid_t>& roots) {
   return s;
 }
 
+uint64_t ticks_to_us(uint64_t ticks) {
+  const long hz = sysconf(_SC_CLK_TCK);
+  return ticks * 1000000ULL / static_cast<uint64_t>(hz > 0 ? hz : 100);
+}
+
 uint64_t cpu_delta_us(const ProcSample& before, const ProcSample& after) {
   uint64_t ticks = 0;
   for (const auto& [pid, t] : after.cpu_ticks) {
@@ -97,8 +102,19 @@ uint64_t cpu_delta_us(const ProcSample& before, const ProcSample& after) {
     const uint64_t start = it == before.cpu_ticks.end() ? 0 : it->second;
     if (t > start) ticks += t - start;
   }
-  const long hz = sysconf(_SC_CLK_TCK);
-  return ticks * 1000000ULL / static_cast<uint64_t>(hz > 0 ? hz : 100);
+  return ticks_to_us(ticks);
+}
+
+SystemCpu sample_system_cpu() {
+  SystemCpu s;
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal && cpu == "cpu") {
+    s.busy = user + nice + system + irq + softirq;
+    s.steal = steal;
+  }
+  return s;
 }
 
 uint64_t self_cpu_us() {

@@ -19,6 +19,15 @@ std::vector<pid_t> process_tree(const std::vector<pid_t>& roots);
 ProcSample sample_processes(const std::vector<pid_t>& roots);
 // CPU microseconds used between two samples; processes that appeared in between count in full.
 uint64_t cpu_delta_us(const ProcSample& before, const ProcSample& after);
+// Machine-wide CPU from the first line of /proc/stat, in clock ticks: busy = user + nice + system + irq +
+// softirq (+ guest, included in user), steal = time the hypervisor ran something else.
+struct SystemCpu {
+  uint64_t busy = 0;
+  uint64_t steal = 0;
+};
+SystemCpu sample_system_cpu();
+uint64_t ticks_to_us(uint64_t ticks);
+
 // utime + stime of this process (all threads), microseconds.
 uint64_t self_cpu_us();
 
