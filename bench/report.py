@@ -37,16 +37,19 @@ def sh(cmd):
 def machine():
     lscpu = sh("lscpu")
     model = re.search(r"^Model name:\s*(.+)$", lscpu, re.M)
+    family = re.search(r"^CPU family:\s*(\d+)$", lscpu, re.M)
+    number = re.search(r"^Model:\s*(\d+)$", lscpu, re.M)
     mem = re.search(r"^MemTotal:\s*(\d+)", open("/proc/meminfo").read(), re.M)
     return {
-        "cpu": model.group(1).strip() if model else platform.processor(),
+        "cpu": (model.group(1).strip() if model else platform.processor())
+        + (f" (family {family.group(1)} model {number.group(1)})" if family and number else ""),
         "cores": os.cpu_count(),
         "memory": f"{int(mem.group(1)) / 1024 / 1024:.0f} GiB" if mem else "?",
         "kernel": platform.release(),
         "os": sh(". /etc/os-release && echo \"$PRETTY_NAME\""),
         "openssl": sh("openssl version"),
-        "nginx": sh("nginx -v 2>&1").replace("nginx version: ", ""),
-        "haproxy": sh("haproxy -v 2>&1 | head -n1"),
+        "nginx": sh("nginx -v 2>&1").replace("nginx version: nginx/", ""),
+        "haproxy": " ".join(sh("haproxy -v 2>&1 | head -n1").split()[:3]),
         "hypervisor": (re.search(r"^Hypervisor vendor:\s*(.+)$", lscpu, re.M) or [None, "none"])[1],
     }
 
@@ -68,7 +71,8 @@ def ratio(a, b):
     if isinstance(a, tuple) or isinstance(b, tuple):  # e.g. (p50, p99): "r50 / r99"
         a = a if isinstance(a, tuple) else (None, None)
         b = b if isinstance(b, tuple) else (None, None)
-        return " / ".join(ratio(x, y) for x, y in zip(a, b))
+        parts = [ratio(x, y) for x, y in zip(a, b)]
+        return "n/a" if all(p == "n/a" for p in parts) else " / ".join(parts)
     if a is None or b is None or b == 0:
         return "n/a"
     return f"{a / b:.2f}"
@@ -240,8 +244,12 @@ def main():
     a = ap.parse_args()
 
     runs = load_runs(a.runs)
-    floor_j = json.load(open(a.floor))
-    floor = floor_j["floor_us"]
+    floors = [json.loads(line) for line in open(a.floor) if line.strip()]
+    floor_j = min(floors, key=lambda f: abs(f["floor_us"] - median([f["floor_us"] for f in floors])))
+    floor = median([f["floor_us"] for f in floors])
+    floor_range = (f"median of {len(floors)} measurements spread over the run, range "
+                   f"{min(f['floor_us'] for f in floors):.0f}–{max(f['floor_us'] for f in floors):.0f} µs"
+                   if len(floors) > 1 else "one measurement")
     table = build_table(runs, floor)
     present = sorted({srv for (_, srv) in runs})
     missing = [name for srv, name in SERVERS if srv not in present]
@@ -254,8 +262,8 @@ def main():
 
     floor_line = (
         f"Crypto floor per full mTLS handshake (server side: 1 ECDSA P-256 sign + 2 verifies + X25519 keygen + "
-        f"derive, through EVP as libssl does): **{floor:.0f} µs** "
-        f"(sign {floor_j['ecdsa_p256_sign_us']:.0f}, verify {floor_j['ecdsa_p256_verify_certificate_verify_us']:.0f}"
+        f"derive, through EVP as libssl does): **{floor:.0f} µs** ({floor_range}; the median one: "
+        f"sign {floor_j['ecdsa_p256_sign_us']:.0f}, verify {floor_j['ecdsa_p256_verify_certificate_verify_us']:.0f}"
         f" + {floor_j['ecdsa_p256_verify_certificate_us']:.0f}, X25519 keygen {floor_j['x25519_keygen_us']:.0f}"
         f" + derive {floor_j['x25519_derive_us']:.0f}); bare primitives with reused contexts: "
         f"{floor_j['primitive']['floor_us']:.0f} µs.")

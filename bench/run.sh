@@ -5,10 +5,11 @@
 # TIME BUDGET (defaults, this 2-core machine): each load run = WARMUP + DURATION + ~0.5 s = ~6.5 s.
 #   4 load scenarios x ROUNDS (3) x servers (2 today, 3 with certgate)   = 24-36 runs  -> 2.6-3.9 min
 #   idle scenario: IDLE_CONNS full handshakes + IDLE_HOLD per server     = ~20 s each -> 0.7-1.0 min
-#   setup (PKI, build check, crypto floor, server start, sanity checks)                 -> ~0.3 min
+#   setup (PKI, build check, server start, sanity checks, 7 crypto-floor measurements)  -> ~0.3 min
 #   total ~3.5 min now, ~5 min with certgate; hard limit 10 min.
 # Knobs (environment): WORKERS ROUNDS DURATION WARMUP HS_CONNS KA_CONNS KA_THREADS IDLE_CONNS IDLE_HOLD
-#                      SERVERS SCENARIOS BUILD NO_INSTALL=1 NO_WRITE=1 (do not touch results/ and docs/)
+#                      SERVERS SCENARIOS BUILD CERTGATE LOADGEN_ARGS (extra loadgen options for experiments)
+#                      NO_INSTALL=1 NO_WRITE=1 (do not touch results/ and docs/)
 set -euo pipefail
 
 WORKERS=${WORKERS:-1}          # worker processes/threads of every server under test (client gets the other core)
@@ -307,9 +308,13 @@ ACTIVE=("${SANE[@]}")
 ((${#ACTIVE[@]} > 0)) || die "no server to benchmark"
 
 # ------------------------------------------------------------------------------------------- crypto floor
+# Measured before every scenario and at the end (the VM's speed drifts by several % over minutes); the
+# report uses the median and shows the range.
+FLOORS=$WORK/crypto_floor.jsonl
+: > "$FLOORS"
+measure_floor() { "$LOADGEN" --crypto-floor --json >> "$FLOORS" || die "crypto floor measurement failed"; }
 log "crypto floor"
-"$LOADGEN" --crypto-floor --json > "$WORK/crypto_floor.json"
-"$LOADGEN" --crypto-floor --iterations 500 | sed 's/^/    /' >&2 || true
+"$LOADGEN" --crypto-floor | sed 's/^/    /' >&2
 
 # ------------------------------------------------------------------------------------------------- runs
 RUNS=$WORK/runs.jsonl
@@ -327,6 +332,8 @@ run_one() {
     *) die "unknown scenario $sc" ;;
   esac
   [[ $sc == idle ]] || args+=(--duration "$DURATION" --warmup "$WARMUP")
+  # shellcheck disable=SC2206 # LOADGEN_ARGS is a word list on purpose (experiments, e.g. "--no-tickets")
+  args+=(${LOADGEN_ARGS:-})
   local out
   if ! out=$("$LOADGEN" "${LG_COMMON[@]}" --port "${PORT[$s]}" --server-pid "${SPID[$s]}" --upstream-pid "${SPID[upstream]}" \
                --label "$sc $s $r" "${args[@]}" 2> "$WORK/loadgen.err"); then
@@ -361,17 +368,19 @@ EOF
 for sc in $SCENARIOS; do
   rounds=$ROUNDS
   [[ $sc == idle ]] && rounds=1  # memory is not noisy; opening 10k connections is the slow part
+  measure_floor
   log "scenario $sc: ${rounds} round(s) over ${ACTIVE[*]}"
   for r in $(seq "$rounds"); do
     for s in "${ACTIVE[@]}"; do run_one "$sc" "$s" "$r"; done
   done
 done
 
+measure_floor
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 log "load average at end: $LOAD_END"
 
 # ------------------------------------------------------------------------------------------------ report
-REPORT_ARGS=(--runs "$RUNS" --floor "$WORK/crypto_floor.json" --workers "$WORKERS" --rounds "$ROUNDS"
+REPORT_ARGS=(--runs "$RUNS" --floor "$FLOORS" --workers "$WORKERS" --rounds "$ROUNDS"
   --duration "$DURATION" --warmup "$WARMUP" --hs-conns "$HS_CONNS" --ka-conns "$KA_CONNS" --ka-threads "$KA_THREADS"
   --idle-conns "$IDLE_CONNS" --idle-hold "$IDLE_HOLD" --load-start "$LOAD_START" --load-end "$LOAD_END"
   --elapsed "$(($(date +%s) - T_START))")

@@ -342,6 +342,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--tls", o.tls, "TLS version")->check(CLI::IsMember({"1.2", "1.3"}))->capture_default_str();
   app.add_flag("--resume", o.resume, "Resume the previous session (ticket) of the same connection slot");
+  app.add_flag(
+      "--no-tickets", o.no_tickets,
+      "Do not advertise session ticket support (servers then skip issuing tickets where the protocol "
+      "lets them)");
   app.add_option("--cert", o.cert_file, "Client certificate (PEM, may hold the chain)");
   app.add_option("--key", o.key_file, "Client private key (PEM)");
   app.add_option("--chain", o.chain_file, "Extra client chain certificates (PEM)");

@@ -18,6 +18,7 @@ struct Options {
   uint64_t requests_per_conn = 0;  // 0: keep-alive until the end; 1: a full handshake per request
   std::string tls = "1.3";
   bool resume = false;
+  bool no_tickets = false;  // SSL_OP_NO_TICKET: do not advertise session ticket support
   std::string cert_file;
   std::string key_file;
   std::string chain_file;

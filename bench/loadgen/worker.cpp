@@ -157,6 +157,7 @@ bool Worker::init(std::string& error) {
     // Like a typical client (curl, browsers) the loadgen still advertises ticket support, so servers do
     // their usual ticket work on a full handshake; it just never offers a session back.
     SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_OFF);
+    if (opt_.no_tickets) SSL_CTX_set_options(ctx_, SSL_OP_NO_TICKET);
   }
   return true;
 }
