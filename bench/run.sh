@@ -9,7 +9,7 @@
 #   total ~3.5 min now, ~5 min with certgate; hard limit 10 min.
 # Knobs (environment): WORKERS ROUNDS DURATION WARMUP HS_CONNS KA_CONNS KA_THREADS IDLE_CONNS IDLE_HOLD
 #                      SERVERS SCENARIOS BUILD CERTGATE LOADGEN_ARGS (extra loadgen options for experiments)
-#                      NO_INSTALL=1 NO_WRITE=1 (do not touch results/ and docs/)
+#                      NO_INSTALL=1 NO_WRITE=1 (do not touch results/ and docs/) WAIT_QUIET=seconds
 set -euo pipefail
 
 WORKERS=${WORKERS:-1}          # worker processes/threads of every server under test (client gets the other core)
@@ -73,6 +73,27 @@ cmake --build "$BUILD" --target certgate-loadgen -j "$JOBS" >/dev/null || die "l
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 NOFILE=$(ulimit -n)
 (( NOFILE > IDLE_CONNS + 500 )) || log "warning: ulimit -n $NOFILE is low for $IDLE_CONNS idle connections"
+
+# Busy cores of the whole machine over 2 s (user+nice+system+irq+softirq from /proc/stat).
+busy_cores() {
+  local a b
+  a=$(head -n1 /proc/stat); sleep 2; b=$(head -n1 /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x); split(b, y); t = 0
+    for (i in x) if (i == 2 || i == 3 || i == 4 || i == 7 || i == 8) t += y[i] - x[i]
+    printf "%.2f", t / 200 }'
+}
+# WAIT_QUIET=N: wait up to N seconds for the machine to be quiet (< 0.15 busy cores) before measuring.
+if [[ -n "${WAIT_QUIET:-}" ]]; then
+  waited=0
+  while busy=$(busy_cores); awk -v b="$busy" 'BEGIN { exit !(b >= 0.15) }' && ((waited < WAIT_QUIET)); do
+    log "machine busy ($busy cores used by others), waiting for it to be quiet"
+    sleep 8; waited=$((waited + 10))
+  done
+fi
+busy=$(busy_cores)
+log "machine busy before start: $busy cores"
+awk -v b="$busy" 'BEGIN { exit !(b >= 0.15) }' &&
+  log "warning: other processes are using the CPU; CPU per operation will be inflated (WAIT_QUIET=600 waits)"
 
 rm -rf "$WORK"
 mkdir -p "$WORK" "$RESULTS"
