@@ -74,7 +74,11 @@ SSL_TICKET_RETURN on_ticket_decrypt(SSL* ssl, SSL_SESSION* session, const unsign
     case SSL_TICKET_SUCCESS:
     case SSL_TICKET_SUCCESS_RENEW:
       if (!may_resume(ssl, session)) return SSL_TICKET_RETURN_IGNORE_RENEW;
-      return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE : SSL_TICKET_RETURN_USE_RENEW;
+      // TLS 1.3 tickets are single-use for clients (RFC 8446 C.4): without a fresh one, the client's next
+      // connection is a full handshake. TLS 1.2 tickets are renewed only when their key is old.
+      if (status == SSL_TICKET_SUCCESS_RENEW || SSL_version(ssl) >= TLS1_3_VERSION)
+        return SSL_TICKET_RETURN_USE_RENEW;
+      return SSL_TICKET_RETURN_USE;
     case SSL_TICKET_EMPTY:
     case SSL_TICKET_NO_DECRYPT:
       return SSL_TICKET_RETURN_IGNORE_RENEW;
