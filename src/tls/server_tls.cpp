@@ -180,8 +180,9 @@ void ServerTls::configure(SSL_CTX* ctx) {
   SSL_CTX_set1_groups_list(ctx, kGroups);
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF |
                                SSL_OP_CIPHER_SERVER_PREFERENCE);
-  // Idle keep-alive connections give their record buffers back (as nginx does).
-  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // Record buffers are kept while a connection is busy and freed when it idles (HttpSession::on_tick
+  // calls SSL_free_buffers), instead of SSL_MODE_RELEASE_BUFFERS's malloc/free on every record.
+  SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   // Stateless tickets only: no session cache shared between workers, so no lock. A ticket lives as long
   // as a generated key encrypts (tls.ticket_key_rotation).
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
