@@ -255,9 +255,15 @@ struct Logging {
 };
 
 // The top-level `tls` block: session resumption (docs/tls.md).
+// How resumed TLS sessions are found again (docs/tls.md): a process-wide in-memory cache (the default),
+// stateless tickets (for several nodes sharing ticket keys), or not at all.
+enum class SessionResumption { cache, tickets, off };
+
 struct TlsSettings {
-  bool session_tickets = true;
-  // How often generated ticket keys rotate; also the ticket lifetime.
+  SessionResumption session_resumption = SessionResumption::cache;
+  std::size_t session_cache_size = 20000;             // cache: sessions kept (least recently stored go first)
+  Duration session_lifetime = std::chrono::hours(1);  // cache: how long a session can be resumed
+  // tickets: how often generated ticket keys rotate; also the ticket lifetime.
   Duration ticket_key_rotation = std::chrono::hours(1);
   std::string ticket_keys_file;  // resolved path; empty: keys are generated and rotated in memory
   SourceMark ticket_keys_mark;

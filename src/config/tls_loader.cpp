@@ -14,9 +14,31 @@ ListenerProtocol protocol_for(const Route& route) {
 }  // namespace
 
 TlsSettings load_tls_settings(const YamlReader& r, const YAML::Node& n) {
-  r.expect_map(n, "tls", {"session_tickets", "ticket_key_rotation", "ticket_keys_file"});
+  r.expect_map(n, "tls",
+               {"session_resumption", "session_cache_size", "session_lifetime", "ticket_key_rotation",
+                "ticket_keys_file"});
   TlsSettings s;
-  if (auto v = n["session_tickets"]) s.session_tickets = r.boolean(v, "tls.session_tickets");
+  const auto resumption = n["session_resumption"];
+  if (resumption) {
+    const auto text = r.scalar(resumption, "tls.session_resumption");
+    if (text == "cache") {
+      s.session_resumption = SessionResumption::cache;
+    } else if (text == "tickets") {
+      s.session_resumption = SessionResumption::tickets;
+    } else if (text == "off") {
+      s.session_resumption = SessionResumption::off;
+    } else {
+      r.fail(resumption, "tls.session_resumption must be cache, tickets or off (got '" + text + "')");
+    }
+  }
+  if (auto v = n["session_cache_size"]) {
+    s.session_cache_size = static_cast<std::size_t>(r.integer(v, "tls.session_cache_size", 0, 10000000));
+  }
+  if (auto v = n["session_lifetime"]) {
+    s.session_lifetime = r.duration(v, "tls.session_lifetime");
+    if (s.session_lifetime < std::chrono::seconds(1) || s.session_lifetime > std::chrono::hours(24 * 7))
+      r.fail(v, "tls.session_lifetime must be between 1s and 168h (TLS 1.3's limit)");
+  }
   if (auto v = n["ticket_key_rotation"]) {
     s.ticket_key_rotation = r.duration(v, "tls.ticket_key_rotation");
     if (s.ticket_key_rotation < std::chrono::seconds(1))
@@ -27,6 +49,12 @@ TlsSettings load_tls_settings(const YamlReader& r, const YAML::Node& n) {
   if (auto v = n["ticket_keys_file"]) {
     s.ticket_keys_mark = r.mark(v);
     s.ticket_keys_file = r.readable_file(v, "tls.ticket_keys_file");
+    // Keys shared by several nodes only make sense for stateless tickets; a key file implies them.
+    if (!resumption) {
+      s.session_resumption = SessionResumption::tickets;
+    } else if (s.session_resumption != SessionResumption::tickets) {
+      r.fail(v, "tls.ticket_keys_file needs session_resumption: tickets");
+    }
   }
   return s;
 }

@@ -41,10 +41,10 @@ bool serves(const config::Listener& listener, const config::Route& route) {
 }  // namespace
 
 std::shared_ptr<const Runtime> Runtime::build(config::Config config,
-                                              std::shared_ptr<tls::TicketKeys> ticket_keys) {
+                                              std::shared_ptr<tls::ResumptionState> resumption) {
   std::shared_ptr<Runtime> runtime(new Runtime());
   runtime->config_ = std::move(config);
-  runtime->ticket_keys_ = ticket_keys ? std::move(ticket_keys) : std::make_shared<tls::TicketKeys>();
+  runtime->resumption_ = resumption ? std::move(resumption) : std::make_shared<tls::ResumptionState>();
   runtime->load_ticket_key_file();
   runtime->compile_routes();
   runtime->compile_listeners();
@@ -130,7 +130,7 @@ void Runtime::compile_listeners() {
     auto profiles = build_host_profiles(listener, lr.router, served);
     lr.no_sni_host = std::move(profiles.no_sni_host);
     lr.tls =
-        std::make_unique<tls::ServerTls>(listener, config_.tls, std::move(profiles.profiles), *ticket_keys_);
+        std::make_unique<tls::ServerTls>(listener, config_.tls, std::move(profiles.profiles), *resumption_);
     listeners_.push_back(std::move(lr));
   }
 }

@@ -12,8 +12,8 @@
 #include "config/config.h"
 #include "proxy/route.h"
 #include "proxy/router.h"
+#include "tls/resumption_state.h"
 #include "tls/server_tls.h"
-#include "tls/ticket_keys.h"
 
 namespace certgate::server {
 
@@ -29,10 +29,10 @@ class Runtime {
  public:
   // Throws config::ConfigError ("file:line: reason") for anything the YAML checks could not see:
   // unreadable certificates, keys that don't match, CAs without CA:TRUE, unresolvable upstreams.
-  // `ticket_keys`: the process's session ticket keys, which outlive config generations; null: a new set
+  // `resumption`: the process's ticket keys and session cache, which outlive config generations; null: new
   // (validate-config).
   static std::shared_ptr<const Runtime> build(config::Config config,
-                                              std::shared_ptr<tls::TicketKeys> ticket_keys = nullptr);
+                                              std::shared_ptr<tls::ResumptionState> resumption = nullptr);
 
   const config::Config& config() const { return config_; }
   // The keys of tls.ticket_keys_file, read when this generation was built; nullopt without a file.
@@ -52,7 +52,7 @@ class Runtime {
   void compile_listeners();
 
   config::Config config_;
-  std::shared_ptr<tls::TicketKeys> ticket_keys_;
+  std::shared_ptr<tls::ResumptionState> resumption_;
   std::optional<std::vector<tls::TicketKey>> file_ticket_keys_;
   std::vector<std::pair<std::string, std::shared_ptr<const pki::TrustBundle>>> bundles_;  // by source
   std::unique_ptr<const auth::ConsumerDirectory> consumers_;

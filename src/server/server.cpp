@@ -61,13 +61,13 @@ bool same_listeners(const config::Config& a, const config::Config& b) {
 }  // namespace
 
 std::shared_ptr<const Runtime> load_runtime(const std::string& path,
-                                            std::shared_ptr<tls::TicketKeys> ticket_keys) {
-  return Runtime::build(config::load_config_file(path), std::move(ticket_keys));
+                                            std::shared_ptr<tls::ResumptionState> resumption) {
+  return Runtime::build(config::load_config_file(path), std::move(resumption));
 }
 
 int Server::run() {
   try {
-    runtime_ = load_runtime(config_path_, ticket_keys_);
+    runtime_ = load_runtime(config_path_, resumption_);
   } catch (const config::ConfigError& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;
@@ -100,7 +100,7 @@ int Server::run() {
   revocation::Service::instance().watch(runtime_->crl_files());
   net::asio::io_context main_io;
   rotation_timer_ = std::make_unique<net::asio::steady_timer>(main_io);
-  apply_ticket_keys();
+  apply_resumption_settings();
   std::atomic<std::size_t> running{count};
   for (auto& worker : workers_) {
     worker->start([&main_io, &running] {
@@ -137,7 +137,7 @@ void Server::reload() {
   spdlog::info("SIGHUP: reloading {}", config_path_);
   std::shared_ptr<const Runtime> next;
   try {
-    next = load_runtime(config_path_, ticket_keys_);
+    next = load_runtime(config_path_, resumption_);
   } catch (const config::ConfigError& e) {
     spdlog::error("reload rejected, the previous config keeps serving: {}", e.what());
     return;
@@ -150,7 +150,7 @@ void Server::reload() {
     return;
   }
   runtime_ = next;
-  apply_ticket_keys();
+  apply_resumption_settings();
   log::set_error_log_level(runtime_->config().logging.level);
   revocation::Service::instance().watch(runtime_->crl_files());
   for (auto& worker : workers_)
@@ -158,9 +158,11 @@ void Server::reload() {
   spdlog::info("reload done: {} route(s)", runtime_->config().routes.size());
 }
 
-void Server::apply_ticket_keys() {
+void Server::apply_resumption_settings() {
   const auto& settings = runtime_->config().tls;
-  ticket_keys_->configure(runtime_->file_ticket_keys(), settings.ticket_key_rotation);
+  resumption_->session_cache.configure(
+      settings.session_resumption == config::SessionResumption::cache ? settings.session_cache_size : 0);
+  resumption_->ticket_keys.configure(runtime_->file_ticket_keys(), settings.ticket_key_rotation);
   if (runtime_->file_ticket_keys()) {
     spdlog::info("session ticket keys: {} key(s) from {}", runtime_->file_ticket_keys()->size(),
                  settings.ticket_keys_file);
@@ -169,7 +171,7 @@ void Server::apply_ticket_keys() {
 }
 
 void Server::schedule_ticket_rotation() {
-  const auto due = ticket_keys_->next_rotation();
+  const auto due = resumption_->ticket_keys.next_rotation();
   if (due == tls::TicketKeys::Clock::time_point::max()) {
     rotation_timer_->cancel();  // keys from a file rotate when the file changes (and SIGHUP)
     return;
@@ -177,7 +179,7 @@ void Server::schedule_ticket_rotation() {
   rotation_timer_->expires_at(due);
   rotation_timer_->async_wait([this](const error_code& ec) {
     if (ec) return;  // re-armed by a reload
-    ticket_keys_->rotate_if_due(tls::TicketKeys::Clock::now());
+    resumption_->ticket_keys.rotate_if_due(tls::TicketKeys::Clock::now());
     spdlog::debug("session ticket key rotated");
     schedule_ticket_rotation();
   });

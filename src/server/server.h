@@ -23,11 +23,11 @@ class Server {
   void reload();
   void shut_down(net::asio::io_context& main_io);
   // Hands the accepted generation's ticket key settings to the key set and re-arms the rotation timer.
-  void apply_ticket_keys();
+  void apply_resumption_settings();
   void schedule_ticket_rotation();
 
   std::string config_path_;
-  std::shared_ptr<tls::TicketKeys> ticket_keys_ = std::make_shared<tls::TicketKeys>();
+  std::shared_ptr<tls::ResumptionState> resumption_ = std::make_shared<tls::ResumptionState>();
   std::unique_ptr<net::asio::steady_timer> rotation_timer_;
   std::shared_ptr<const Runtime> runtime_;
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -35,6 +35,6 @@ class Server {
 
 // Reads and compiles a config file; throws config::ConfigError. `ticket_keys`: see Runtime::build.
 std::shared_ptr<const Runtime> load_runtime(const std::string& path,
-                                            std::shared_ptr<tls::TicketKeys> ticket_keys = nullptr);
+                                            std::shared_ptr<tls::ResumptionState> resumption = nullptr);
 
 }  // namespace certgate::server

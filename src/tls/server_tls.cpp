@@ -47,7 +47,7 @@ int on_ticket_generate(SSL* ssl, void*) {
 // Whether a decrypted ticket may resume this connection. OpenSSL compares the session id context for
 // TLS 1.2 session resumption; checking it here as well covers TLS 1.3 tickets whatever the OpenSSL
 // version does, so a ticket never crosses hosts or trust sets (nginx CVE-2025-23419).
-bool may_resume(SSL* ssl, SSL_SESSION* session) {
+bool may_resume(SSL* ssl, SSL_SESSION* session, STACK_OF(X509) * intermediates) {
   auto* info = static_cast<HandshakeInfo*>(SSL_get_app_data(ssl));
   if (!info || !info->profile) return false;
   unsigned int len = 0;
@@ -56,6 +56,11 @@ bool may_resume(SSL* ssl, SSL_SESSION* session) {
       std::memcmp(context, info->session_id_context.data(), len) != 0) {
     return false;
   }
+  if (info->profile->handshake_trust) return verify_resumed_certificate(session, intermediates, *info);
+  return true;
+}
+
+bool may_resume_ticket(SSL* ssl, SSL_SESSION* session) {
   void* data = nullptr;
   size_t data_len = 0;
   std::optional<pki::X509StackPtr> chain;
@@ -63,9 +68,7 @@ bool may_resume(SSL* ssl, SSL_SESSION* session) {
     chain = decode_ticket_chain(data, data_len);
     if (!chain) return false;  // unreadable chain: do a full handshake instead
   }
-  if (info->profile->handshake_trust)
-    return verify_resumed_certificate(session, chain ? chain->get() : nullptr, *info);
-  return true;
+  return may_resume(ssl, session, chain ? chain->get() : nullptr);
 }
 
 SSL_TICKET_RETURN on_ticket_decrypt(SSL* ssl, SSL_SESSION* session, const unsigned char*, size_t,
@@ -73,7 +76,7 @@ SSL_TICKET_RETURN on_ticket_decrypt(SSL* ssl, SSL_SESSION* session, const unsign
   switch (status) {
     case SSL_TICKET_SUCCESS:
     case SSL_TICKET_SUCCESS_RENEW:
-      if (!may_resume(ssl, session)) return SSL_TICKET_RETURN_IGNORE_RENEW;
+      if (!may_resume_ticket(ssl, session)) return SSL_TICKET_RETURN_IGNORE_RENEW;
       // TLS 1.3 tickets are single-use for clients (RFC 8446 C.4): without a fresh one, the client's next
       // connection is a full handshake. TLS 1.2 tickets are renewed only when their key is old.
       if (status == SSL_TICKET_SUCCESS_RENEW || SSL_version(ssl) >= TLS1_3_VERSION)
@@ -85,6 +88,46 @@ SSL_TICKET_RETURN on_ticket_decrypt(SSL* ssl, SSL_SESSION* session, const unsign
     default:
       return SSL_TICKET_RETURN_IGNORE;
   }
+}
+
+int session_cache_index() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+SessionCache& session_cache_of(SSL_CTX* ctx) {
+  return *static_cast<SessionCache*>(SSL_CTX_get_ex_data(ctx, session_cache_index()));
+}
+
+// The session of a full handshake (and, in TLS 1.3, of each new ticket): kept with the client's chain,
+// which a reject_connection host re-verifies when the session comes back.
+int on_session_new(SSL* ssl, SSL_SESSION* session) {
+  session_cache_of(SSL_get_SSL_CTX(ssl)).store(session, SSL_get_peer_cert_chain(ssl));
+  return 1;  // the cache keeps the reference OpenSSL handed over
+}
+
+SSL_SESSION* on_session_get(SSL* ssl, const unsigned char* id, int id_length, int* copy) {
+  *copy = 0;  // the returned reference is OpenSSL's
+  auto& cache = session_cache_of(SSL_get_SSL_CTX(ssl));
+  auto found = cache.take(id, static_cast<std::size_t>(id_length), SSL_version(ssl) >= TLS1_3_VERSION);
+  if (!found.session) return nullptr;
+  // The session must belong to this host and trust set (OpenSSL 3.0 does not compare them for TLS 1.3).
+  // Shown to the wrong host, it goes back: its own host may still resume it.
+  if (!may_resume(ssl, found.session.get(), found.intermediates.get())) {
+    cache.store(found.session.release(), found.intermediates.get());
+    return nullptr;
+  }
+  return found.session.release();
+}
+
+void on_session_remove(SSL_CTX* ctx, SSL_SESSION* session) {
+  unsigned int length = 0;
+  const unsigned char* id = SSL_SESSION_get_id(session, &length);
+  session_cache_of(ctx).remove(id, length);
+}
+
+long seconds(config::Duration d) {
+  return static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
 }
 
 // Reads the first host_name from the ClientHello's server_name extension (RFC 6066 section 3).
@@ -126,10 +169,10 @@ HostProfile unknown_host_profile(config::ListenerProtocol protocol) {
 }  // namespace
 
 ServerTls::ServerTls(const config::Listener& listener, const config::TlsSettings& settings,
-                     HostProfiles profiles, TicketKeys& ticket_keys)
+                     HostProfiles profiles, ResumptionState& resumption)
     : protocol_(listener.protocol),
       settings_(settings),
-      ticket_keys_(ticket_keys),
+      resumption_(resumption),
       profiles_(std::move(profiles)),
       unknown_host_(unknown_host_profile(listener.protocol)) {
   for (const auto& pair : listener.certificates)
@@ -183,19 +226,33 @@ void ServerTls::configure(SSL_CTX* ctx) {
   // Record buffers are kept while a connection is busy and freed when it idles (HttpSession::on_tick
   // calls SSL_free_buffers), instead of SSL_MODE_RELEASE_BUFFERS's malloc/free on every record.
   SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  // Stateless tickets only: no session cache shared between workers, so no lock. A ticket lives as long
-  // as a generated key encrypts (tls.ticket_key_rotation).
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  if (settings_.session_tickets) {
-    SSL_CTX_set_num_tickets(ctx, 1);
-    SSL_CTX_set_timeout(
-        ctx, static_cast<long>(
-                 std::chrono::duration_cast<std::chrono::seconds>(settings_.ticket_key_rotation).count()));
-    SSL_CTX_set_session_ticket_cb(ctx, on_ticket_generate, on_ticket_decrypt, nullptr);
-    ticket_keys_.attach(ctx);
-  } else {
-    SSL_CTX_set_num_tickets(ctx, 0);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  switch (settings_.session_resumption) {
+    case config::SessionResumption::cache:
+      // SSL_OP_NO_TICKET: TLS 1.3 tickets carry only the session id, TLS 1.2 resumes by session id; the
+      // sessions themselves live in the process-wide cache (tls/session_cache.h explains why).
+      SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+      SSL_CTX_set_num_tickets(ctx, 1);
+      SSL_CTX_set_timeout(ctx, seconds(settings_.session_lifetime));
+      SSL_CTX_set_session_cache_mode(
+          ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL | SSL_SESS_CACHE_NO_AUTO_CLEAR);
+      SSL_CTX_set_ex_data(ctx, session_cache_index(), &resumption_.session_cache);
+      SSL_CTX_sess_set_new_cb(ctx, on_session_new);
+      SSL_CTX_sess_set_get_cb(ctx, on_session_get);
+      SSL_CTX_sess_set_remove_cb(ctx, on_session_remove);
+      break;
+    case config::SessionResumption::tickets:
+      // Stateless tickets, encrypted with the process-wide keys; a ticket lives as long as its key encrypts.
+      SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+      SSL_CTX_set_num_tickets(ctx, 1);
+      SSL_CTX_set_timeout(ctx, seconds(settings_.ticket_key_rotation));
+      SSL_CTX_set_session_ticket_cb(ctx, on_ticket_generate, on_ticket_decrypt, nullptr);
+      resumption_.ticket_keys.attach(ctx);
+      break;
+    case config::SessionResumption::off:
+      SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+      SSL_CTX_set_num_tickets(ctx, 0);
+      SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+      break;
   }
   SSL_CTX_set_client_hello_cb(ctx, on_client_hello, this);
   SSL_CTX_set_cert_verify_callback(ctx, verify_client_certificate, nullptr);

@@ -13,7 +13,7 @@
 #include "pki/openssl_ptr.h"
 #include "tls/handshake_info.h"
 #include "tls/host_profile.h"
-#include "tls/ticket_keys.h"
+#include "tls/resumption_state.h"
 
 namespace certgate::tls {
 
@@ -21,7 +21,7 @@ class ServerTls {
  public:
   // Throws config::ConfigError at the offending certificate's line.
   ServerTls(const config::Listener& listener, const config::TlsSettings& settings, HostProfiles profiles,
-            TicketKeys& ticket_keys);
+            ResumptionState& resumption);
   ServerTls(const ServerTls&) = delete;
   ServerTls& operator=(const ServerTls&) = delete;
 
@@ -42,7 +42,7 @@ class ServerTls {
 
   const config::ListenerProtocol protocol_;
   const config::TlsSettings settings_;
-  TicketKeys& ticket_keys_;
+  ResumptionState& resumption_;
   std::vector<Certificate> certificates_;
   std::unordered_map<std::string, SSL_CTX*> by_name_;  // exact names and "*.parent" wildcards
   HostProfiles profiles_;

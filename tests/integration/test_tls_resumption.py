@@ -1,6 +1,7 @@
 """Session resumption: a resumed session keeps the verified identity and is authorized like a full one; a
-ticket only resumes on the SNI / trust set it was issued for (nginx CVE-2025-23419); ticket keys survive
-reloads, rotate, and can come from a file shared by several gateways."""
+session only resumes on the SNI / trust set it was issued for (nginx CVE-2025-23419), with the session cache
+(the default) and with stateless tickets; ticket keys survive reloads, rotate, and can come from a file shared
+by several gateways; cached sessions survive reloads too."""
 
 from __future__ import annotations
 
@@ -128,9 +129,15 @@ def routes_for(std_pki):
     ]
 
 
-@pytest.fixture(scope="module")
-def gw(module_gateway, std_pki):
-    return module_gateway(gateway_config(std_pki, routes_for(std_pki)))
+def config_for(std_pki, resumption):
+    cfg = gateway_config(std_pki, routes_for(std_pki))
+    cfg["tls"] = {"session_resumption": resumption}
+    return cfg
+
+
+@pytest.fixture(scope="module", params=["cache", "tickets"])
+def gw(module_gateway, std_pki, request):
+    return module_gateway(config_for(std_pki, request.param))
 
 
 # --- identity across resumption -----------------------------------------------------------------------------
@@ -158,7 +165,7 @@ def test_resumed_session_carries_the_same_identity(gw, std_pki, tls, host, who):
 def test_ticket_of_a_certificate_that_expired_since(gw, std_pki, tmp_path):
     """reject_connection re-verifies a ticket's certificate; other modes verify it per request."""
     now = utcnow()
-    short = std_pki.pki.leaf(std_pki.ca1, "short-lived", cn="short-lived", not_before=now - dt.timedelta(minutes=5),
+    short = std_pki.pki.leaf(std_pki.ca1, f"short-lived-{time.monotonic_ns()}", cn="short-lived", not_before=now - dt.timedelta(minutes=5),
                              not_after=now + dt.timedelta(seconds=3))
     tickets = {}
     for host in ("r.localhost", "a.localhost"):
@@ -220,7 +227,7 @@ def test_ticket_from_public_host_does_not_skip_the_certificate(gw, tmp_path, tls
 # --- ticket keys -----------------------------------------------------------------------------------------------
 
 def test_generated_keys_survive_reload(gateway_factory, std_pki, tmp_path):
-    gw = gateway_factory(gateway_config(std_pki, routes_for(std_pki)))
+    gw = gateway_factory(config_for(std_pki, "tickets"))
     sess = tmp_path / "s"
     sc(gw.port, "c.localhost", sess_out=sess)
     name = ticket_key_name(sess)
@@ -232,8 +239,8 @@ def test_generated_keys_survive_reload(gateway_factory, std_pki, tmp_path):
 
 
 def test_generated_keys_rotate(gateway_factory, std_pki, tmp_path):
-    cfg = gateway_config(std_pki, routes_for(std_pki))
-    cfg["tls"] = {"ticket_key_rotation": "2s"}
+    cfg = config_for(std_pki, "tickets")
+    cfg["tls"]["ticket_key_rotation"] = "2s"
     gw = gateway_factory(cfg)
     first = tmp_path / "t0"
     sc(gw.port, "c.localhost", sess_out=first)
@@ -335,9 +342,8 @@ routes:
 
 
 @pytest.mark.parametrize("tls", ["1.3", "1.2"])
-def test_tickets_can_be_disabled(gateway_factory, std_pki, tmp_path, tls):
-    cfg = gateway_config(std_pki, routes_for(std_pki))
-    cfg["tls"] = {"session_tickets": False}
+def test_resumption_can_be_disabled(gateway_factory, std_pki, tmp_path, tls):
+    cfg = config_for(std_pki, "off")
     gw = gateway_factory(cfg)
     sess = tmp_path / "s"
     r = sc(gw.port, "c.localhost", tls=tls, sess_out=sess)
@@ -365,3 +371,56 @@ def test_tls12_ticket_resumes_repeatedly(gw, std_pki, tmp_path):
     assert not reused(sc(gw.port, "a.localhost", tls="1.2", sess_out=sess, cert=std_pki.alice))
     for i in range(3):
         assert reused(sc(gw.port, "a.localhost", tls="1.2", sess_in=sess)), f"resumption {i + 1}"
+
+
+# --- the session cache ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+def test_cached_sessions_survive_reload(gateway_factory, std_pki, tmp_path, tls):
+    gw = gateway_factory(config_for(std_pki, "cache"))
+    sess = tmp_path / "s"
+    assert not reused(sc(gw.port, "a.localhost", tls=tls, sess_out=sess, cert=std_pki.alice))
+    reload(gw)
+    r = sc(gw.port, "a.localhost", tls=tls, sess_in=sess)
+    assert reused(r) and "HTTP/1.1 200" in r.output, r.output
+
+
+def test_cache_mode_tls13_session_is_single_use(gateway_factory, std_pki, tmp_path):
+    gw = gateway_factory(config_for(std_pki, "cache"))
+    sess = tmp_path / "s"
+    sc(gw.port, "a.localhost", sess_out=sess, cert=std_pki.alice)
+    assert reused(sc(gw.port, "a.localhost", sess_in=sess))
+    assert not reused(sc(gw.port, "a.localhost", sess_in=sess, cert=std_pki.alice)), "a TLS 1.3 session replayed"
+
+
+def test_cache_size_bounds_the_sessions_kept(gateway_factory, std_pki, tmp_path):
+    cfg = config_for(std_pki, "cache")
+    cfg["tls"]["session_cache_size"] = 1
+    gw = gateway_factory(cfg)
+    first, second = tmp_path / "1", tmp_path / "2"
+    sc(gw.port, "a.localhost", tls="1.2", sess_out=first, cert=std_pki.alice)
+    sc(gw.port, "a.localhost", tls="1.2", sess_out=second, cert=std_pki.alice)
+    assert reused(sc(gw.port, "a.localhost", tls="1.2", sess_in=second))
+    assert not reused(sc(gw.port, "a.localhost", tls="1.2", sess_in=first, cert=std_pki.alice)), "evicted"
+
+
+def test_session_lifetime(gateway_factory, std_pki, tmp_path):
+    cfg = config_for(std_pki, "cache")
+    cfg["tls"]["session_lifetime"] = "1s"
+    gw = gateway_factory(cfg)
+    sess = tmp_path / "s"
+    sc(gw.port, "a.localhost", tls="1.2", sess_out=sess, cert=std_pki.alice)
+    time.sleep(2.2)
+    assert not reused(sc(gw.port, "a.localhost", tls="1.2", sess_in=sess, cert=std_pki.alice))
+
+
+def test_ticket_keys_file_needs_tickets_mode(certgate_bin, std_pki, tmp_path):
+    keys = tmp_path / "t.keys"
+    write_keys(keys, os.urandom(80))
+    cfg = config_for(std_pki, "cache")
+    cfg["tls"]["ticket_keys_file"] = str(keys)
+    path = std_pki.dir / "keys-need-tickets.yaml"
+    from harness import yamlgen
+    path.write_text(yamlgen.dump(cfg).replace("${PORT}", str(free_port())))
+    rc, out, err = validate_config(certgate_bin, path)
+    assert rc == 1 and "ticket_keys_file needs session_resumption: tickets" in err, err

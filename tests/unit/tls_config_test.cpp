@@ -39,18 +39,23 @@ std::string listeners(const char* protocol) {
 
 TEST_F(TlsConfigTest, TlsBlockDefaultsAndValues) {
   auto cfg = load(listeners("https") + "routes: []\n");
-  EXPECT_TRUE(cfg.tls.session_tickets);
+  EXPECT_EQ(cfg.tls.session_resumption, SessionResumption::cache);
+  EXPECT_EQ(cfg.tls.session_cache_size, 20000u);
+  EXPECT_EQ(cfg.tls.session_lifetime, 1h);
   EXPECT_EQ(cfg.tls.ticket_key_rotation, 1h);
   EXPECT_TRUE(cfg.tls.ticket_keys_file.empty());
   cfg = load(listeners("https") +
-             "tls:\n  session_tickets: false\n  ticket_key_rotation: 15m\n  ticket_keys_file: "
+             "tls:\n  session_cache_size: 5\n  ticket_key_rotation: 15m\n  ticket_keys_file: "
              "ticket.keys\nroutes: []\n");
-  EXPECT_FALSE(cfg.tls.session_tickets);
+  EXPECT_EQ(cfg.tls.session_resumption, SessionResumption::tickets);  // implied by the key file
+  EXPECT_EQ(cfg.tls.session_cache_size, 5u);
   EXPECT_EQ(cfg.tls.ticket_key_rotation, 15min);
   EXPECT_TRUE(
       cfg.tls.ticket_keys_file.ends_with("/tls-config-" + std::to_string(::getpid()) + "/ticket.keys"))
       << cfg.tls.ticket_keys_file;
   EXPECT_EQ(cfg.tls.ticket_keys_mark.line, 11);
+  cfg = load(listeners("https") + "tls:\n  session_resumption: off\nroutes: []\n");
+  EXPECT_EQ(cfg.tls.session_resumption, SessionResumption::off);
 }
 
 TEST_F(TlsConfigTest, TlsBlockErrors) {
@@ -63,6 +68,13 @@ TEST_F(TlsConfigTest, TlsBlockErrors) {
   EXPECT_NE(
       error(listeners("https") + "tls:\n  tickets: on\nroutes: []\n").find("unknown key 'tickets' in tls"),
       std::string::npos);
+  EXPECT_NE(error(listeners("https") + "tls:\n  session_resumption: maybe\nroutes: []\n")
+                .find("certgate.yaml:9: tls.session_resumption must be cache, tickets or off"),
+            std::string::npos);
+  EXPECT_NE(error(listeners("https") + "tls:\n  session_resumption: cache\n  ticket_keys_file: ticket.keys\n"
+                                       "routes: []\n")
+                .find("certgate.yaml:10: tls.ticket_keys_file needs session_resumption: tickets"),
+            std::string::npos);
 }
 
 TEST_F(TlsConfigTest, RejectConnectionMode) {
