@@ -2,6 +2,7 @@
 // live objects (trust stores, TLS contexts, routing tables) lives in server/runtime.cpp.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -74,8 +75,53 @@ struct Upstream {
   std::string text;       // as written, for logs
 };
 
+// Envoy's forward_client_cert_details modes (docs/forwarding.md).
+enum class XfccMode { sanitize, forward_only, append_forward, sanitize_set };
+
+// Which keys certgate's own X-Forwarded-Client-Cert element carries; By and Hash are always there
+// (as Envoy's set_current_client_cert_details).
+struct XfccSettings {
+  XfccMode mode = XfccMode::sanitize_set;
+  bool cert = true;
+  bool chain = false;
+  bool subject = true;
+  bool uri = true;
+  bool dns = true;
+};
+
 struct RouteHeaders {
   bool identity = true;  // certificate and identity headers to the upstream
+  // headers.client_cert: the certificate itself, in the formats other gateways use.
+  bool escaped_pem = false;                          // nginx $ssl_client_escaped_cert
+  std::string escaped_pem_header = "X-Client-Cert";  // authentik's nginx setup uses ssl-client-cert
+  bool cloudflare = false;                           // Cf-Client-Cert-Der-Base64 + Cf-Client-Cert-Sha256
+  std::optional<XfccSettings> xfcc;                  // X-Forwarded-Client-Cert
+  bool jwt_assertion = false;                        // X-Certgate-Jwt-Assertion
+  Duration jwt_ttl = std::chrono::minutes(5);
+};
+
+// The signing key and claims of X-Certgate-Jwt-Assertion (top-level `jwt` block).
+struct JwtSettings {
+  bool configured = false;       // the block is present (the JWKS is then served even without routes)
+  std::string signing_key_file;  // EC P-256 PEM; empty: a key generated at start
+  SourceMark signing_key_mark;
+  std::string issuer;  // empty: https://<request host>[:port]
+  Duration ttl = std::chrono::minutes(5);
+};
+
+// An address block from `trusted_proxies`, IPv4 stored IPv4-mapped so that one comparison fits both.
+struct AddressBlock {
+  std::array<unsigned char, 16> address{};
+  int prefix_bits = 128;  // of the 128-bit (mapped) address
+  std::string text;       // as written
+};
+
+enum class CertificateHeaderFormat { escaped_pem, base64_der, xfcc };
+
+// Trusted-header input: the header a TLS-terminating load balancer puts the client certificate in.
+struct ClientCertificateHeader {
+  std::string name;
+  CertificateHeaderFormat format = CertificateHeaderFormat::escaped_pem;
 };
 
 struct Route {
@@ -120,6 +166,9 @@ struct Config {
   Timeouts timeouts;
   Limits limits;
   Logging logging;
+  JwtSettings jwt;
+  std::vector<AddressBlock> trusted_proxies;
+  std::optional<ClientCertificateHeader> client_certificate_header;
 };
 
 }  // namespace certgate::config
