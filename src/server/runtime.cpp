@@ -4,7 +4,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <set>
 
+#include <boost/beast/core/string.hpp>
+
 #include "config/config_error.h"
+#include "http/header_rules.h"
 #include "pki/cert_info.h"
 
 namespace certgate::server {
@@ -50,12 +53,35 @@ tls::HostProfile profile_for(const std::vector<const proxy::RouteRuntime*>& rout
 
 }  // namespace
 
-std::shared_ptr<const Runtime> Runtime::build(config::Config config) {
+std::shared_ptr<const Runtime> Runtime::build(config::Config config, const Runtime* previous) {
   std::shared_ptr<Runtime> runtime(new Runtime());
   runtime->config_ = std::move(config);
   runtime->compile_routes();
   runtime->compile_listeners();
+  runtime->compile_jwt_keys(previous);
+  runtime->collect_gateway_headers();
   return runtime;
+}
+
+void Runtime::compile_jwt_keys(const Runtime* previous) {
+  bool needed = config_.jwt.configured;
+  for (const auto& route : config_.routes)
+    needed = needed || route.headers.jwt_assertion;
+  if (needed) jwt_keys_ = jwt::KeyRing::build(config_.jwt, previous ? previous->jwt_keys() : nullptr);
+}
+
+void Runtime::collect_gateway_headers() {
+  const auto add = [this](std::string_view name) {
+    if (http::is_gateway_header(name)) return;
+    for (auto known : extra_gateway_headers_) {
+      if (boost::beast::iequals(known, name)) return;
+    }
+    extra_gateway_headers_.push_back(name);
+  };
+  for (const auto& route : config_.routes) {
+    if (route.headers.escaped_pem) add(route.headers.escaped_pem_header);
+  }
+  if (config_.client_certificate_header) add(config_.client_certificate_header->name);
 }
 
 std::shared_ptr<const pki::TrustBundle> Runtime::bundle_for(const config::CaSource& source) {

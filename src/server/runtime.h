@@ -5,9 +5,12 @@
 
 #include <deque>
 #include <memory>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
+#include "jwt/key_ring.h"
 #include "proxy/route.h"
 #include "proxy/router.h"
 #include "tls/server_tls.h"
@@ -24,9 +27,15 @@ class Runtime {
  public:
   // Throws config::ConfigError ("file:line: reason") for anything the YAML checks could not see:
   // unreadable certificates, keys that don't match, CAs without CA:TRUE, unresolvable upstreams.
-  static std::shared_ptr<const Runtime> build(config::Config config);
+  // `previous`: the generation being replaced on reload (its JWT keys carry over or rotate).
+  static std::shared_ptr<const Runtime> build(config::Config config, const Runtime* previous = nullptr);
 
   const config::Config& config() const { return config_; }
+  // The JWT signing keys; null when no route asks for assertions and there is no `jwt` block.
+  const jwt::KeyRing* jwt_keys() const { return jwt_keys_.get(); }
+  // Configured header names that only the gateway may send upstream (escaped-PEM names of all routes,
+  // the trusted-input header): stripped from every request like the built-in ones.
+  std::span<const std::string_view> extra_gateway_headers() const { return extra_gateway_headers_; }
   const std::deque<ListenerRuntime>& listeners() const { return listeners_; }
   const std::deque<proxy::RouteRuntime>& routes() const { return routes_; }
 
@@ -35,11 +44,15 @@ class Runtime {
   std::shared_ptr<const pki::TrustBundle> bundle_for(const config::CaSource& source);
   void compile_routes();
   void compile_listeners();
+  void compile_jwt_keys(const Runtime* previous);
+  void collect_gateway_headers();
 
   config::Config config_;
   std::vector<std::pair<std::string, std::shared_ptr<const pki::TrustBundle>>> bundles_;  // by source
   std::deque<proxy::RouteRuntime> routes_;
   std::deque<ListenerRuntime> listeners_;
+  std::shared_ptr<const jwt::KeyRing> jwt_keys_;
+  std::vector<std::string_view> extra_gateway_headers_;  // views into config_
 };
 
 }  // namespace certgate::server

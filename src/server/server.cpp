@@ -44,8 +44,8 @@ bool same_listeners(const config::Config& a, const config::Config& b) {
 
 }  // namespace
 
-std::shared_ptr<const Runtime> load_runtime(const std::string& path) {
-  return Runtime::build(config::load_config_file(path));
+std::shared_ptr<const Runtime> load_runtime(const std::string& path, const Runtime* previous) {
+  return Runtime::build(config::load_config_file(path), previous);
 }
 
 int Server::run() {
@@ -114,7 +114,7 @@ void Server::reload() {
   spdlog::info("SIGHUP: reloading {}", config_path_);
   std::shared_ptr<const Runtime> next;
   try {
-    next = load_runtime(config_path_);
+    next = load_runtime(config_path_, runtime_.get());
   } catch (const config::ConfigError& e) {
     spdlog::error("reload rejected, the previous config keeps serving: {}", e.what());
     return;

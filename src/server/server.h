@@ -27,7 +27,7 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 
-// Reads and compiles a config file; throws config::ConfigError.
-std::shared_ptr<const Runtime> load_runtime(const std::string& path);
+// Reads and compiles a config file; throws config::ConfigError. `previous`: the generation it replaces.
+std::shared_ptr<const Runtime> load_runtime(const std::string& path, const Runtime* previous = nullptr);
 
 }  // namespace certgate::server
