@@ -58,6 +58,7 @@ const pki::VerifyOutcome& PeerCertificate::verify(const pki::TrustBundle& bundle
   request.leaf = leaf_.get();
   request.untrusted = intermediates_.get();
   request.max_verify_depth = max_verify_depth;
+  request.at = at_;
   verified_.push_back({&bundle, max_verify_depth, pki::verify_client_chain(bundle, request)});
   return verified_.back().outcome;
 }

@@ -3,6 +3,7 @@
 // A keep-alive connection is verified once per trust bundle, however many requests it carries.
 #pragma once
 
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,6 +52,8 @@ class PeerCertificate {
   STACK_OF(X509) * intermediates() const { return intermediates_.get(); }
 
   const pki::VerifyOutcome& verify(const pki::TrustBundle& bundle, int max_verify_depth);
+  // Verify as of this time instead of now (`certgate check --at`).
+  void set_verification_time(std::time_t at) { at_ = at; }
   const CertificateFacts& facts();
   const CertificateForms& forms();
 
@@ -64,6 +67,7 @@ class PeerCertificate {
   pki::X509StackPtr intermediates_;
   std::vector<Cached> verified_;
   std::optional<CertificateFacts> facts_;
+  std::optional<std::time_t> at_;
   std::unique_ptr<CertificateForms> forms_;  // large and often unused: allocated on first use
   bool unreadable_ = false;
 };

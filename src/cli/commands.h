@@ -9,5 +9,6 @@ namespace certgate::cli {
 void add_serve_command(CLI::App& app, int& exit_code);
 void add_validate_config_command(CLI::App& app, int& exit_code);
 void add_pki_command(CLI::App& app, int& exit_code);
+void add_check_command(CLI::App& app, int& exit_code);
 
 }  // namespace certgate::cli

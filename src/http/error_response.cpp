@@ -105,7 +105,7 @@ StringResponse make_error_response(unsigned status, std::string_view message, bo
     res.body() = html_page(status, message);
   } else {
     res.set(bhttp::field::content_type, "application/json");
-    res.body() = nlohmann::json{{"message", message}}.dump();
+    res.body() = nlohmann::json{{"message", message}}.dump() + "\n";
   }
   res.set(bhttp::field::cache_control, "no-store");
   res.keep_alive(keep_alive);

@@ -87,7 +87,15 @@ void AccessLogger::log(const AccessRecord& r) {
   field("verify", r.verify);
   field("reason", r.reason);
   buffer_ += "}\n";
-  if (buffer_.size() >= kFlushThreshold) flush();
+  if (buffer_.size() >= kFlushThreshold) {
+    flush();
+  } else if (!flush_scheduled_ && schedule_) {
+    flush_scheduled_ = true;
+    schedule_([this] {
+      flush_scheduled_ = false;
+      flush();
+    });
+  }
 }
 
 void AccessLogger::flush() {

@@ -1,9 +1,11 @@
 // The JSON access log: one line per request. Each worker formats into its own buffer and hands whole
-// blocks of lines to the shared sink (one write syscall per flush, not per request; flushed at least
-// every 100 ms by the worker's tick, like nginx's `access_log ... buffer= flush=`).
+// blocks of lines to the shared sink: the first line of a batch schedules one flush on the worker's loop,
+// which runs once the loop has finished what is ready now. Light traffic is written at once; under load
+// one write syscall carries many lines (32 KiB at most).
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -49,7 +51,9 @@ class AccessLogSink {
 
 class AccessLogger {
  public:
-  explicit AccessLogger(std::shared_ptr<AccessLogSink> sink) : sink_(std::move(sink)) {}
+  // `schedule` runs a callable later on the owning worker's loop.
+  AccessLogger(std::shared_ptr<AccessLogSink> sink, std::function<void(std::function<void()>)> schedule)
+      : sink_(std::move(sink)), schedule_(std::move(schedule)) {}
   bool enabled() const { return sink_ && sink_->enabled(); }
   void log(const AccessRecord& record);
   void flush();
@@ -59,6 +63,8 @@ class AccessLogger {
 
   std::shared_ptr<AccessLogSink> sink_;
   std::string buffer_;
+  std::function<void(std::function<void()>)> schedule_;
+  bool flush_scheduled_ = false;
   std::time_t cached_second_ = 0;
   std::string cached_prefix_;  // "2026-11-22T10:00:00" for cached_second_
 };

@@ -96,8 +96,12 @@ VerifyOutcome verify_client_chain(const TrustBundle& bundle, const VerifyRequest
 
   const int rc = X509_verify_cert(ctx.get());
   const int err = X509_STORE_CTX_get_error(ctx.get());
+  // The path as built: complete to the anchor when accepted, as far as OpenSSL got when not
+  // (`certgate check` and the log show it).
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
+  for (int i = 0; i < sk_X509_num(chain); ++i)
+    out.chain.push_back(share(sk_X509_value(chain, i)));
   if (rc == 1 && err == X509_V_OK) {
-    STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
     // certgate's policy on the path OpenSSL accepted (pki/certificate_policy.h).
     if (auto violation = check_client_chain(chain)) {
       out.reason = violation->violation.reason;
@@ -111,8 +115,6 @@ VerifyOutcome verify_client_chain(const TrustBundle& bundle, const VerifyRequest
     }
     out.ok = true;
     out.reason = auth::Reason::allowed;
-    for (int i = 0; i < sk_X509_num(chain); ++i)
-      out.chain.push_back(share(sk_X509_value(chain, i)));
     return out;
   }
   out.reason = reason_for_verify_error(err);

@@ -31,7 +31,7 @@ struct VerifyOutcome {
   auth::Reason reason = auth::Reason::invalid_certificate;  // allowed when ok
   std::string detail;                                       // OpenSSL's words, for the log
   int error_depth = 0;
-  std::vector<X509Ptr> chain;  // leaf first, trust anchor last (when ok)
+  std::vector<X509Ptr> chain;  // leaf first; up to the trust anchor when ok, as far as built when not
   // The certgate policy rule that refused a path OpenSSL accepted ("serial-number", "eku-required", ...;
   // see pki/certificate_policy.h); empty when OpenSSL refused it or it was accepted. Static storage.
   std::string_view policy_rule;

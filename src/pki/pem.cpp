@@ -18,6 +18,24 @@ std::string with_openssl_reason(const std::string& message) {
   return detail.empty() ? message : message + " (" + detail + ")";
 }
 
+// Every PEM block of one kind in `pem`, in order; other kinds of blocks are skipped.
+template <class Ptr, class Reader>
+std::vector<Ptr> read_all(const std::string& pem, const std::string& what, const char* kind, Reader read) {
+  ERR_clear_error();
+  auto bio = memory_bio(pem);
+  std::vector<Ptr> items;
+  while (auto* item = read(bio.get(), nullptr, nullptr, nullptr))
+    items.emplace_back(item);
+  const auto err = ERR_peek_last_error();
+  if (ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE) {
+    ERR_clear_error();  // the normal end of the input
+  } else if (err != 0) {
+    throw std::runtime_error(with_openssl_reason(what + " holds a " + kind + " that cannot be parsed"));
+  }
+  if (items.empty()) throw std::runtime_error(what + " holds no PEM " + kind);
+  return items;
+}
+
 }  // namespace
 
 std::string read_file(const std::string& path) {
@@ -29,19 +47,7 @@ std::string read_file(const std::string& path) {
 }
 
 std::vector<X509Ptr> parse_certificates(const std::string& pem, const std::string& what) {
-  ERR_clear_error();
-  auto bio = memory_bio(pem);
-  std::vector<X509Ptr> certs;
-  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
-    certs.emplace_back(cert);
-  const auto err = ERR_peek_last_error();
-  if (ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE) {
-    ERR_clear_error();  // the normal end of the input
-  } else if (err != 0) {
-    throw std::runtime_error(with_openssl_reason(what + " holds a certificate that cannot be parsed"));
-  }
-  if (certs.empty()) throw std::runtime_error(what + " holds no PEM certificate");
-  return certs;
+  return read_all<X509Ptr>(pem, what, "certificate", PEM_read_bio_X509);
 }
 
 std::vector<X509Ptr> load_certificates(const std::string& path) {
@@ -71,19 +77,7 @@ EvpPkeyPtr load_private_key(const std::string& path) {
 }
 
 std::vector<X509CrlPtr> parse_crls(const std::string& pem, const std::string& what) {
-  ERR_clear_error();
-  auto bio = memory_bio(pem);
-  std::vector<X509CrlPtr> crls;
-  while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr))
-    crls.emplace_back(crl);
-  const auto err = ERR_peek_last_error();
-  if (ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE) {
-    ERR_clear_error();
-  } else if (err != 0) {
-    throw std::runtime_error(with_openssl_reason(what + " holds a CRL that cannot be parsed"));
-  }
-  if (crls.empty()) throw std::runtime_error(what + " holds no PEM CRL");
-  return crls;
+  return read_all<X509CrlPtr>(pem, what, "CRL", PEM_read_bio_X509_CRL);
 }
 
 std::string to_pem(const X509* cert) {

@@ -34,6 +34,8 @@ class ForwardingContext {
     if (!jwt_cache_) jwt_cache_ = std::make_unique<jwt::AssertionCache>();
     return *jwt_cache_;
   }
+  // Per request: the host the request was routed by (a wildcard route's host names no single host).
+  std::string_view request_host;
   // Per request: the client's X-Forwarded-Client-Cert (all lines joined with ","), kept only when the
   // peer is a trusted proxy and the route's XFCC mode forwards it.
   std::string incoming_xfcc;

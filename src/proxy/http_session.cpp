@@ -39,6 +39,13 @@ bool header_only(const Parser& parser) {
   return parser.is_done();
 }
 
+// certgate answers `Expect: 100-continue` itself, once the request is authorized (as nginx does).
+template <class Stream>
+net::awaitable<void> send_continue(Stream& client, error_code& ec) {
+  const net::asio::const_buffer buffer(kContinue.data(), kContinue.size());
+  co_await client.write(std::span(&buffer, 1), ec);
+}
+
 // A parse error the client should hear about (400), as opposed to a closed or reset connection.
 bool is_http_error(const error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category();
@@ -254,6 +261,7 @@ void HttpSession::prepare_upstream_request(RequestParser& parser, const Exchange
   auto& req = parser.get();
   const auto& route = *ex.route->config;
   const std::string original_host(req[bhttp::field::host]);
+  forwarding_.request_host = ex.host;
   forwarding_.incoming_xfcc.clear();
   if (trusted_input_.from_trusted_proxy() && forwards_incoming_xfcc(route.headers))
     collect_incoming_xfcc(req, forwarding_.incoming_xfcc);
@@ -281,8 +289,7 @@ net::awaitable<bool> HttpSession::answer_echo(RequestParser& parser, Exchange& e
   Timed client(*this, tls_, Waiting::client, cfg.timeouts.idle);
   error_code ec;
   if (ex.expect_continue && !parser.is_done()) {
-    const net::asio::const_buffer cont(kContinue.data(), kContinue.size());
-    co_await client.write(std::span(&cont, 1), ec);
+    co_await send_continue(client, ec);
     if (ec) co_return false;
   }
   const auto chunk = body_chunk();
@@ -313,8 +320,7 @@ net::awaitable<bool> HttpSession::forward(RequestParser& parser, Exchange& ex) {
   Timed client(*this, tls_, Waiting::client, cfg.timeouts.idle);
   error_code ec;
   if (ex.expect_continue && request_has_body) {
-    const net::asio::const_buffer cont(kContinue.data(), kContinue.size());
-    co_await client.write(std::span(&cont, 1), ec);
+    co_await send_continue(client, ec);
     if (ec) co_return false;
   }
   for (int attempt = 0;; ++attempt) {

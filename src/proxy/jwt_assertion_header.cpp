@@ -17,10 +17,11 @@ void add_jwt_assertion(boost::beast::http::fields& fields, const config::Route& 
                        ForwardingContext& context, std::chrono::system_clock::time_point now) {
   if (!route.headers.jwt_assertion || !context.jwt_keys || !decision.certificate_valid() || !peer.leaf())
     return;
-  const auto issuer = jwt_issuer(context.jwt_issuer, route.host, context.listener_port);
+  const std::string_view host = context.request_host.empty() ? route.host : context.request_host;
+  const auto issuer = jwt_issuer(context.jwt_issuer, host, context.listener_port);
   jwt::AssertionClaims claims;
   claims.issuer = issuer;
-  claims.audience = route.host;
+  claims.audience = host;
   // CONSUMER: when identity mapping matched a consumer, `sub` is its id and `groups` its groups (the
   // identity stage adds them to auth::Decision); until then the certificate subject, no groups.
   claims.subject = peer.facts().subject_dn;

@@ -15,7 +15,7 @@ namespace certgate::proxy {
 
 inline constexpr std::string_view kJwtAssertionHeader = "X-Certgate-Jwt-Assertion";
 
-// jwt.issuer, or "https://<route host>" with ":<port>" unless the listener port is 443.
+// jwt.issuer, or "https://<request host>" with ":<port>" unless the listener port is 443.
 std::string jwt_issuer(std::string_view configured, std::string_view host, uint16_t listener_port);
 
 void add_jwt_assertion(boost::beast::http::fields& fields, const config::Route& route,

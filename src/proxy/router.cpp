@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/host_lookup.h"
+
 namespace certgate::proxy {
 
 bool prefix_matches(std::string_view prefix, std::string_view path) {
@@ -18,13 +20,7 @@ void Router::add(const RouteRuntime* route) {
 }
 
 const std::vector<const RouteRuntime*>* Router::routes_for(std::string_view host) const {
-  if (auto it = by_host_.find(std::string(host)); it != by_host_.end()) return &it->second;
-  const auto dot = host.find('.');
-  if (dot == std::string_view::npos) return nullptr;
-  std::string wildcard = "*";
-  wildcard.append(host.substr(dot));
-  if (auto it = by_host_.find(wildcard); it != by_host_.end()) return &it->second;
-  return nullptr;
+  return find_host(by_host_, host);
 }
 
 const RouteRuntime* Router::match(std::string_view host, std::string_view path) const {

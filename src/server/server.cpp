@@ -28,6 +28,21 @@ void raise_file_limit() {
   }
 }
 
+// Workers share each port through SO_REUSEPORT, which would also let a second certgate (same user) join
+// the group and silently take half the connections. A plain bind first fails if anyone listens there.
+void ensure_addresses_free(const config::Config& cfg) {
+  net::asio::io_context io;
+  for (const auto& listener : cfg.listeners) {
+    net::tcp::acceptor probe(io);
+    const net::tcp::endpoint endpoint(net::asio::ip::make_address(listener.host), listener.port);
+    probe.open(endpoint.protocol());
+    probe.set_option(net::tcp::acceptor::reuse_address(true));
+    error_code ec;
+    probe.bind(endpoint, ec);
+    if (ec) throw std::system_error(ec, listener.address);
+  }
+}
+
 std::size_t worker_count(const config::Config& cfg) {
   if (cfg.workers > 0) return static_cast<std::size_t>(cfg.workers);
   return std::max(1u, std::thread::hardware_concurrency());
@@ -70,6 +85,7 @@ int Server::run() {
   const auto count = worker_count(cfg);
   const auto per_worker_limit = std::max<std::size_t>(1, cfg.limits.max_connections / count);
   try {
+    ensure_addresses_free(cfg);
     for (std::size_t i = 0; i < count; ++i) {
       workers_.push_back(std::make_unique<Worker>(i, sink, runtime_, per_worker_limit));
       workers_.back()->open_listeners();

@@ -2,6 +2,8 @@
 // belongs to one thread, so nothing here needs a lock.
 #pragma once
 
+#include <boost/asio/post.hpp>
+
 #include "log/access_log.h"
 #include "net/asio.h"
 #include "proxy/upstream_pool.h"
@@ -10,7 +12,8 @@
 namespace certgate::server {
 
 struct WorkerContext {
-  explicit WorkerContext(std::shared_ptr<log::AccessLogSink> sink) : access_log(std::move(sink)) {}
+  explicit WorkerContext(std::shared_ptr<log::AccessLogSink> sink)
+      : access_log(std::move(sink), [this](std::function<void()> f) { net::asio::post(io, std::move(f)); }) {}
 
   // Declaration order is destruction order reversed: the loop (and the sessions suspended in it)
   // goes after the pooled sockets that need it, and before the registry the sessions leave.

@@ -1,15 +1,11 @@
 #include "tls/host_profile.h"
 
+#include "common/host_lookup.h"
+
 namespace certgate::tls {
 
 const HostProfile* HostProfiles::find(std::string_view host) const {
-  if (auto it = by_host_.find(std::string(host)); it != by_host_.end()) return &it->second;
-  const auto dot = host.find('.');
-  if (dot == std::string_view::npos) return nullptr;
-  std::string wildcard = "*";
-  wildcard.append(host.substr(dot));
-  if (auto it = by_host_.find(wildcard); it != by_host_.end()) return &it->second;
-  return nullptr;
+  return find_host(by_host_, host);
 }
 
 }  // namespace certgate::tls

@@ -1,0 +1,14 @@
+// A Decision as data, for `certgate check` and anything else that explains a decision.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "auth/decision.h"
+
+namespace certgate::auth {
+
+// {"decision": "accepted"|"rejected", "status": 200|401|403..., "reason": "...", "detail": "...",
+//  "verify": "SUCCESS"|..., "chain": [subject per depth]}
+nlohmann::ordered_json decision_to_json(const Decision& decision);
+
+}  // namespace certgate::auth

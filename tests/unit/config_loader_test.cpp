@@ -1,0 +1,103 @@
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "config/config_error.h"
+#include "config/loader.h"
+
+using namespace certgate::config;
+
+namespace {
+
+// Every file the loader checks must exist; these tests point at /dev/null-like paths they create.
+class LoaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/loader-" + std::to_string(::getpid());
+    std::system(
+        ("mkdir -p " + dir_ + " && touch " + dir_ + "/c.pem " + dir_ + "/k.pem " + dir_ + "/ca.pem").c_str());
+  }
+  Config load(const std::string& yaml) { return load_config_text(yaml, dir_ + "/certgate.yaml"); }
+  std::string error(const std::string& yaml) {
+    try {
+      load(yaml);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+  std::string dir_;
+};
+
+constexpr const char* kBase = R"(listeners:
+  - address: 127.0.0.1:8443
+    certificates:
+      - cert_file: c.pem
+        key_file: k.pem
+client_ca_file: ca.pem
+)";
+
+}  // namespace
+
+TEST_F(LoaderTest, AppliesDefaultsAndRouteOverrides) {
+  auto cfg = load(std::string(kBase) + R"(mtls:
+  max_verify_depth: 2
+routes:
+  - from: https://a.test/api
+    to: http://127.0.0.1:9000/base
+  - from: https://b.test
+    to: echo://
+    mtls: { mode: optional, max_verify_depth: 3 }
+)");
+  ASSERT_EQ(cfg.routes.size(), 2u);
+  EXPECT_EQ(cfg.routes[0].mtls.mode, MtlsMode::required);  // deny by default
+  EXPECT_EQ(cfg.routes[0].mtls.max_verify_depth, 2);
+  EXPECT_EQ(cfg.routes[0].path_prefix, "/api");
+  EXPECT_EQ(cfg.routes[0].to.base_path, "/base");
+  EXPECT_EQ(cfg.routes[1].mtls.mode, MtlsMode::optional);
+  EXPECT_EQ(cfg.routes[1].mtls.max_verify_depth, 3);
+  EXPECT_EQ(cfg.routes[1].mtls.ca.file, cfg.client_ca.file);
+  EXPECT_EQ(cfg.timeouts.handshake, std::chrono::seconds(10));
+  EXPECT_EQ(cfg.limits.max_header_bytes, 64u * 1024);
+}
+
+TEST_F(LoaderTest, ErrorsCarryFileAndLine) {
+  // The list of known keys grows with features: check how the message starts and ends.
+  const auto unknown = error(std::string(kBase) + "routes: []\nbogus: 1\n");
+  EXPECT_EQ(unknown.rfind(
+                dir_ + "/certgate.yaml:8: unknown key 'bogus' in the config file (known: workers, listeners, "
+                       "client_ca_file, client_ca, mtls, routes, timeouts, limits, access_log, log_level",
+                0),
+            0u)
+      << unknown;
+  EXPECT_EQ(unknown.back(), ')') << unknown;
+  EXPECT_NE(error(std::string(kBase) +
+                  "routes:\n  - from: https://a.test\n    to: echo://\n    mtls: { mode: maybe }\n")
+                .find("certgate.yaml:10: mtls.mode must be"),
+            std::string::npos);
+  EXPECT_NE(error(std::string(kBase) + "timeouts: { idle: soon }\nroutes: []\n")
+                .find("certgate.yaml:7: timeouts.idle"),
+            std::string::npos);
+  EXPECT_NE(error("listeners:\n  - address: nowhere\n").find("certgate.yaml:2: listener address"),
+            std::string::npos);
+  EXPECT_NE(error("listeners: [\n").find("certgate.yaml:"), std::string::npos);
+}
+
+TEST_F(LoaderTest, DuplicateRoutesAreAnError) {
+  auto e = error(
+      std::string(kBase) +
+      "routes:\n  - from: https://a.test/x\n    to: echo://\n  - from: https://A.test/x\n    to: echo://\n");
+  EXPECT_NE(e.find("certgate.yaml:10: route https://A.test/x duplicates the route at line 8"),
+            std::string::npos)
+      << e;
+}
+
+TEST_F(LoaderTest, EnvironmentOverridesTopLevelScalars) {
+  ::setenv("CERTGATE_WORKERS", "3", 1);
+  auto cfg = load(std::string(kBase) + "workers: 1\nroutes: []\n");
+  EXPECT_EQ(cfg.workers, 3);
+  ::setenv("CERTGATE_WORKERS", "many", 1);
+  EXPECT_NE(error(std::string(kBase) + "routes: []\n").find("environment CERTGATE_WORKERS: workers must be"),
+            std::string::npos);
+  ::unsetenv("CERTGATE_WORKERS");
+}
