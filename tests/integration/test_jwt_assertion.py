@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from harness.checks import hvals, token, upstream_headers
 from harness.clients import TLSClient, curl
-from harness.configs import gateway_config, route
+from harness.configs import TEST_HOSTS, gateway_config, route
+from harness.pki import StandardPKI
 
 JWKS_PATH = "/.well-known/certgate/jwks.json"
 HEADER = "X-Certgate-Jwt-Assertion"
@@ -74,6 +75,12 @@ def assertion_of(gw, std, path="/t/", cert="alice", host="req.test"):
 
 
 @pytest.fixture(scope="module")
+def std_pki(tmp_path_factory) -> StandardPKI:
+    """The standard PKI, its server certificate also covering *.wild.test (a wildcard route)."""
+    return StandardPKI(tmp_path_factory.mktemp("pki"), TEST_HOSTS + ["*.wild.test"])
+
+
+@pytest.fixture(scope="module")
 def key_file(std_pki):
     p = std_pki.dir / "jwt-signing.pem"
     write_key(p)
@@ -89,6 +96,7 @@ def gw(module_gateway, std_pki, upstream, key_file):
         route("https://req.test/plain", up),
         route("https://opt.test", up, mtls={"mode": "optional"}, headers={"jwt_assertion": True}),
         route("https://app.test", up, headers={"jwt_assertion": True}),
+        route("https://*.wild.test", up, headers={"jwt_assertion": True}),
     ])
     cfg["jwt"] = {"signing_key_file": key_file.name}
     return module_gateway(cfg)
@@ -156,6 +164,13 @@ def test_assertion_audience_is_the_route_host(gw, std_pki):
     verify(t, jwks_of(gw, std_pki), audience="app.test", issuer=f"https://app.test:{gw.port}")
     with pytest.raises(jwt.InvalidAudienceError):
         verify(t, jwks_of(gw, std_pki), audience="req.test", issuer=f"https://app.test:{gw.port}")
+
+
+def test_wildcard_route_names_the_request_host(gw, std_pki):
+    t = assertion_of(gw, std_pki, host="api.wild.test")
+    claims = verify(t, jwks_of(gw, std_pki, host="api.wild.test"), audience="api.wild.test",
+                    issuer=f"https://api.wild.test:{gw.port}")
+    assert claims["sub"] == std_pki.alice.subject_rfc2253
 
 
 def test_tampered_assertion_does_not_verify(gw, std_pki):
