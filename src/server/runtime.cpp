@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
-#include <set>
-
 #include <boost/beast/core/string.hpp>
+#include <set>
 
 #include "config/config_error.h"
 #include "http/header_rules.h"
