@@ -8,7 +8,9 @@
 namespace certgate::auth {
 
 // {"decision": "accepted"|"rejected", "status": 200|401|403..., "reason": "...", "detail": "...",
-//  "verify": "SUCCESS"|..., "chain": [subject per depth]}
+//  "verify": "SUCCESS"|..., "chain": [subject per depth], and when they apply: "identity_match", "consumer",
+//  "consumer_id", "credential", "anonymous", "groups", "policy_rule" (index), "policy_action",
+//  "policy_rule_at"}
 nlohmann::ordered_json decision_to_json(const Decision& decision);
 
 }  // namespace certgate::auth

@@ -63,6 +63,11 @@ const pki::VerifyOutcome& PeerCertificate::verify(const pki::TrustBundle& bundle
   return verified_.back().outcome;
 }
 
+void PeerCertificate::adopt(const pki::TrustBundle& bundle, int max_verify_depth,
+                            pki::VerifyOutcome outcome) {
+  verified_.push_back({&bundle, max_verify_depth, std::move(outcome)});
+}
+
 const CertificateFacts& PeerCertificate::facts() {
   if (!facts_) {
     CertificateFacts f;
@@ -77,6 +82,11 @@ const CertificateFacts& PeerCertificate::facts() {
     facts_ = std::move(f);
   }
   return *facts_;
+}
+
+const CertificateAttributes& PeerCertificate::attributes() {
+  if (!attributes_) attributes_ = read_certificate_attributes(leaf_.get());
+  return *attributes_;
 }
 
 }  // namespace certgate::auth

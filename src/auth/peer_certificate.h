@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/certificate_attributes.h"
 #include "pki/chain_verifier.h"
 #include "pki/openssl_ptr.h"
 #include "pki/trust_bundle.h"
@@ -54,8 +55,12 @@ class PeerCertificate {
   const pki::VerifyOutcome& verify(const pki::TrustBundle& bundle, int max_verify_depth);
   // Verify as of this time instead of now (`certgate check --at`).
   void set_verification_time(std::time_t at) { at_ = at; }
+  // Takes a verification already done (reject_connection verifies in the handshake) into the cache.
+  void adopt(const pki::TrustBundle& bundle, int max_verify_depth, pki::VerifyOutcome outcome);
   const CertificateFacts& facts();
   const CertificateForms& forms();
+  // For identity mapping and policy; only routes that use them pay for it. Requires present().
+  const CertificateAttributes& attributes();
 
  private:
   struct Cached {
@@ -67,6 +72,7 @@ class PeerCertificate {
   pki::X509StackPtr intermediates_;
   std::vector<Cached> verified_;
   std::optional<CertificateFacts> facts_;
+  std::optional<CertificateAttributes> attributes_;
   std::optional<std::time_t> at_;
   std::unique_ptr<CertificateForms> forms_;  // large and often unused: allocated on first use
   bool unreadable_ = false;

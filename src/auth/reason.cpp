@@ -46,6 +46,8 @@ std::string_view to_string(Reason reason) {
       return "upstream_unavailable";
     case Reason::upstream_timeout:
       return "upstream_timeout";
+    case Reason::idle_timeout:
+      return "idle_timeout";
   }
   return "invalid_certificate";
 }

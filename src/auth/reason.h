@@ -29,6 +29,7 @@ enum class Reason : uint8_t {
   bad_request,
   upstream_unavailable,
   upstream_timeout,
+  idle_timeout,
 };
 
 std::string_view to_string(Reason reason);

@@ -115,6 +115,25 @@ void print_text(const nlohmann::ordered_json& report) {
   if (!report["detail"].get<std::string>().empty()) {
     std::printf("detail:    %s\n", report["detail"].get<std::string>().c_str());
   }
+  if (report.contains("identity_match")) {
+    std::string who =
+        report.contains("consumer") ? "consumer " + report["consumer"].get<std::string>() : "no consumer";
+    if (report.contains("consumer_id")) who += " (id " + report["consumer_id"].get<std::string>() + ")";
+    who += " via " + report["identity_match"].get<std::string>();
+    if (report.contains("credential")) who += ", credential " + report["credential"].get<std::string>();
+    std::string groups;
+    for (const auto& g : report["groups"])
+      groups += (groups.empty() ? "" : ", ") + g.get<std::string>();
+    if (!groups.empty()) who += ", groups " + groups;
+    if (report["anonymous"].get<bool>()) who += ", anonymous";
+    std::printf("identity:  %s\n", who.c_str());
+  }
+  if (report.contains("policy_rule")) {
+    std::printf("policy:    %s by rule %d (%s, %s)\n",
+                report["decision"] == "accepted" ? "allowed" : "denied", report["policy_rule"].get<int>(),
+                report["policy_action"].get<std::string>().c_str(),
+                report["policy_rule_at"].get<std::string>().c_str());
+  }
   std::printf("chain:\n");
   int depth = 0;
   for (const auto& subject : report["chain"])

@@ -6,9 +6,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace re2 {
+class RE2;
+}
 
 namespace certgate::config {
 
@@ -89,6 +94,91 @@ struct XfccSettings {
   bool dns = true;
 };
 
+// --- consumers and identity (docs/identity-and-policy.md) ------------------------------------------------
+
+// A manual mapping: a certificate whose subject name (a SAN value or the CN) is `subject_name` belongs to the
+// consumer; with `ca`, only when that CA is in the certificate's verified chain.
+struct Credential {
+  std::string subject_name;
+  CaSource ca;  // the credential's ca_file, or empty: any CA the route trusts
+  SourceMark mark;
+};
+
+struct Consumer {
+  std::string id;  // a UUID: as given, or derived from the username (UUIDv5, see consumer_uuid)
+  std::string username;
+  std::string email;
+  std::string custom_id;
+  std::vector<std::string> groups;
+  std::string groups_header;  // the groups joined by ", " (X-Consumer-Groups)
+  std::vector<Credential> credentials;
+  SourceMark mark;
+};
+
+enum class CertificateAttribute { none, subject, common_name, email, san_dns, san_uri };
+enum class ConsumerAttribute { username, email, custom_id };
+enum class GroupBy { common_name, distinguished_name };
+
+// A route's `identity` block: how a verified certificate maps to a consumer.
+struct IdentitySettings {
+  CertificateAttribute certificate_attribute = CertificateAttribute::common_name;
+  ConsumerAttribute consumer_attribute = ConsumerAttribute::username;
+  std::optional<std::size_t> anonymous;         // index into Config::consumers
+  std::optional<std::size_t> default_consumer;  // index into Config::consumers
+  bool skip_consumer_lookup = false;
+  GroupBy authenticated_group_by = GroupBy::common_name;
+  SourceMark mark;
+};
+
+// --- policy (docs/identity-and-policy.md) ------------------------------------------------------------------
+
+enum class PolicyField : uint8_t {
+  valid_certificate,
+  common_name,
+  subject,
+  issuer,
+  email,
+  domain,
+  san_email,
+  san_dns,
+  san_uri,
+  san_ip,
+  fingerprint,
+  spki_hash,
+  consumer,
+  group,
+};
+
+enum class MatchKind : uint8_t { is, starts_with, ends_with, contains, in, regex };
+
+struct StringMatcher {
+  MatchKind kind = MatchKind::is;
+  std::string value;                      // is, starts_with, ends_with, contains; regex: its source
+  std::vector<std::string> values;        // in
+  std::shared_ptr<const re2::RE2> regex;  // compiled at load time; matches the whole value
+};
+
+// A node of a policy rule: a criterion, or a logical operator over a list of nodes. The operators mean what
+// they mean in Pomerium: and = all match, or = any matches, not = none matches, nor = not all match.
+struct PolicyCondition {
+  enum class Kind : uint8_t { criterion, all_of, any_of, none_of, not_all_of };
+  Kind kind = Kind::criterion;
+  PolicyField field = PolicyField::valid_certificate;
+  bool expected = true;                   // valid_certificate
+  std::vector<StringMatcher> matchers;    // one attribute value must satisfy all of them
+  std::vector<PolicyCondition> children;  // operators
+  SourceMark mark;
+};
+
+enum class PolicyAction : uint8_t { allow, deny };
+
+struct PolicyRule {
+  PolicyAction action = PolicyAction::allow;
+  std::size_t index = 0;  // the item's position in the route's policy list (0-based)
+  PolicyCondition condition;
+  SourceMark mark;
+};
+
 struct RouteHeaders {
   bool identity = true;  // certificate and identity headers to the upstream
   // headers.client_cert: the certificate itself, in the formats other gateways use.
@@ -124,6 +214,14 @@ struct ClientCertificateHeader {
   CertificateHeaderFormat format = CertificateHeaderFormat::escaped_pem;
 };
 
+enum class ProxyProtocol { none, v2 };
+
+// Options of a route to a tcp:// upstream (served by a `protocol: tls` listener).
+struct TcpRouteOptions {
+  ProxyProtocol proxy_protocol = ProxyProtocol::none;
+  std::optional<Duration> idle_timeout;  // unset: timeouts.idle
+};
+
 struct Route {
   std::string from;              // as written
   std::string host;              // lowercased, no port
@@ -134,6 +232,9 @@ struct Route {
   MtlsSettings mtls_overrides;
   EffectiveMtls mtls;  // resolved at load time
   RouteHeaders headers;
+  std::optional<IdentitySettings> identity;  // no block: no consumer lookup
+  std::vector<PolicyRule> policy;            // empty: see docs/identity-and-policy.md (implicit policy)
+  TcpRouteOptions tcp;
   SourceMark mark;
 };
 
@@ -156,12 +257,22 @@ struct Logging {
   std::string level = "info";         // trace | debug | info | warn | error
 };
 
+// The top-level `tls` block: session resumption (docs/tls.md).
+struct TlsSettings {
+  bool session_tickets = true;
+  // How often generated ticket keys rotate; also the ticket lifetime.
+  Duration ticket_key_rotation = std::chrono::hours(1);
+  std::string ticket_keys_file;  // resolved path; empty: keys are generated and rotated in memory
+  SourceMark ticket_keys_mark;
+};
+
 struct Config {
   std::string file;  // the config file, absolute
   int workers = 0;   // 0: number of cores
   std::vector<Listener> listeners;
   CaSource client_ca;  // global trust
   MtlsSettings mtls;   // global defaults
+  std::vector<Consumer> consumers;
   std::vector<Route> routes;
   Timeouts timeouts;
   Limits limits;
@@ -169,6 +280,7 @@ struct Config {
   JwtSettings jwt;
   std::vector<AddressBlock> trusted_proxies;
   std::optional<ClientCertificateHeader> client_certificate_header;
+  TlsSettings tls;
 };
 
 }  // namespace certgate::config

@@ -10,6 +10,9 @@
 #include <sstream>
 
 #include "config/forwarding_loader.h"
+#include "config/identity_loader.h"
+#include "config/policy_loader.h"
+#include "config/tls_loader.h"
 #include "config/url.h"
 #include "config/yaml_reader.h"
 
@@ -55,8 +58,8 @@ class Loader {
     cfg_.file = r_.file();
     if (!root.IsDefined() || root.IsNull()) throw ConfigError({r_.file(), 0}, "the config file is empty");
     r_.expect_map(root, "the config file",
-                  {"workers", "listeners", "client_ca_file", "client_ca", "mtls", "routes", "timeouts",
-                   "limits", "access_log", "log_level",
+                  {"workers", "listeners", "client_ca_file", "client_ca", "mtls", "consumers", "routes",
+                   "timeouts", "limits", "access_log", "log_level", "tls",
                    // forwarding_loader.cpp
                    "jwt", "trusted_proxies", "client_certificate_header"});
     apply_environment(root);
@@ -68,6 +71,7 @@ class Loader {
     if (auto n = root["mtls"]) cfg_.mtls = mtls_settings(n, "mtls", /*route_level=*/false);
     if (auto n = root["timeouts"]) timeouts(n);
     if (auto n = root["limits"]) limits(n);
+    if (auto n = root["tls"]) cfg_.tls = load_tls_settings(r_, n);
     load_forwarding_settings(r_, root, cfg_);
     const auto listeners_node = root["listeners"];
     if (!listeners_node) throw ConfigError({r_.file(), 1}, "'listeners' is required");
@@ -76,12 +80,15 @@ class Loader {
     for (const auto& l : listeners_node)
       cfg_.listeners.push_back(listener(l));
     check_listener_addresses();
+    // Consumers first, whatever their place in the file: routes refer to them.
+    if (auto n = root["consumers"]) cfg_.consumers = read_consumers(r_, n);
     const auto routes_node = root["routes"];
     if (!routes_node) throw ConfigError({r_.file(), 1}, "'routes' is required");
     r_.expect_sequence(routes_node, "routes");
     for (const auto& rn : routes_node)
       cfg_.routes.push_back(route(rn));
     check_duplicate_routes();
+    check_listener_protocols(cfg_);
     return std::move(cfg_);
   }
 
@@ -168,7 +175,8 @@ class Loader {
     if (text == "off") return MtlsMode::off;
     if (text == "optional") return MtlsMode::optional;
     if (text == "required") return MtlsMode::required;
-    r_.fail(n, "mtls.mode must be off, optional or required (got '" + text + "')");
+    if (text == "reject_connection") return MtlsMode::reject_connection;
+    r_.fail(n, "mtls.mode must be off, optional, required or reject_connection (got '" + text + "')");
   }
 
   MtlsSettings mtls_settings(const YAML::Node& n, std::string_view what, bool route_level) {
@@ -230,13 +238,17 @@ class Loader {
     }
     if (auto p = n["protocol"]) {
       const auto text = r_.scalar(p, "protocol");
-      if (text != "https") r_.fail(p, "listener protocol must be https (got '" + text + "')");
+      if (text == "tls") {
+        l.protocol = ListenerProtocol::tls;
+      } else if (text != "https") {
+        r_.fail(p, "listener protocol must be https or tls (got '" + text + "')");
+      }
     }
     if (auto d = n["default_host"]) l.default_host = lower(r_.scalar(d, "default_host"));
     const auto certs = n["certificates"];
-    if (!certs) r_.fail(n, "an https listener needs 'certificates'");
+    if (!certs) r_.fail(n, "a listener needs 'certificates'");
     r_.expect_sequence(certs, "certificates");
-    if (certs.size() == 0) r_.fail(certs, "an https listener needs at least one certificate");
+    if (certs.size() == 0) r_.fail(certs, "a listener needs at least one certificate");
     for (const auto& c : certs) {
       r_.expect_map(c, "a certificate", {"cert_file", "key_file"});
       if (!c["cert_file"] || !c["key_file"]) r_.fail(c, "a certificate needs cert_file and key_file");
@@ -260,7 +272,9 @@ class Loader {
   }
 
   Route route(const YAML::Node& n) {
-    r_.expect_map(n, "a route", {"from", "to", "mtls", "headers", "preserve_host"});
+    r_.expect_map(n, "a route",
+                  {"from", "to", "mtls", "headers", "preserve_host", "identity", "policy", kTcpRouteKeys[0],
+                   kTcpRouteKeys[1]});
     Route route;
     route.mark = r_.mark(n);
     const auto from = n["from"];
@@ -276,9 +290,8 @@ class Loader {
     route.port = f->port;
     auto u = parse_to_url(r_.scalar(to, "to"), reason);
     if (!u) r_.fail(to, reason);
-    if (u->kind == UpstreamKind::tcp)
-      r_.fail(to, "tcp:// upstreams need a tls listener, which is not supported yet");
     route.to = *u;
+    load_tcp_route_options(r_, n, route);
     if (auto p = n["preserve_host"]) route.preserve_host = r_.boolean(p, "preserve_host");
     if (auto m = n["mtls"]) route.mtls_overrides = mtls_settings(m, "a route's mtls", /*route_level=*/true);
     if (auto h = n["headers"]) route.headers = load_route_headers(r_, h, cfg_);
@@ -288,6 +301,8 @@ class Loader {
               "route " + route.from +
                   " uses mTLS but has no trust bundle: set client_ca_file (global) or mtls.ca_file (route)");
     }
+    if (auto i = n["identity"]) route.identity = read_identity(r_, i, route, cfg_.consumers);
+    if (auto p = n["policy"]) route.policy = read_policy(r_, p, route, cfg_.consumers);
     return route;
   }
 

@@ -51,12 +51,16 @@ bool split_host_port(std::string_view text, std::string& host, uint16_t& port) {
 }
 
 std::optional<FromUrl> parse_from_url(std::string_view text, std::string& reason) {
-  constexpr std::string_view scheme = "https://";
-  if (text.substr(0, scheme.size()) != scheme) {
-    reason = "route 'from' must start with https:// (got '" + std::string(text) + "')";
+  // tls:// names a TLS (TCP) endpoint; it routes exactly like https://, by host only.
+  std::string_view rest;
+  if (text.starts_with("https://")) {
+    rest = text.substr(8);
+  } else if (text.starts_with("tls://")) {
+    rest = text.substr(6);
+  } else {
+    reason = "route 'from' must start with https:// or tls:// (got '" + std::string(text) + "')";
     return std::nullopt;
   }
-  std::string_view rest = text.substr(scheme.size());
   auto slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   FromUrl out;

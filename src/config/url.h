@@ -15,7 +15,7 @@ struct FromUrl {
   std::string path_prefix;  // "/" at least
 };
 
-// Parses `https://host[:port][/path]`. Returns the reason on failure.
+// Parses `https://host[:port][/path]` or `tls://host[:port]`. Returns the reason on failure.
 std::optional<FromUrl> parse_from_url(std::string_view text, std::string& reason);
 
 // Parses `http://host:port[/base]`, `tcp://host:port` or `echo://`. Returns the reason on failure.

@@ -86,6 +86,12 @@ void AccessLogger::log(const AccessRecord& r) {
   field("cert_subject", r.cert_subject);
   field("verify", r.verify);
   field("reason", r.reason);
+  field("consumer", r.consumer);
+  if (r.policy_rule >= 0) {
+    fmt::format_to(std::back_inserter(buffer_), ",\"policy_rule\":{}", r.policy_rule);
+  } else {
+    buffer_ += ",\"policy_rule\":null";
+  }
   buffer_ += "}\n";
   if (buffer_.size() >= kFlushThreshold) {
     flush();

@@ -32,6 +32,8 @@ struct AccessRecord {
   std::string_view cert_subject;
   std::string_view verify;
   std::string_view reason;
+  std::string_view consumer;  // username; empty when there is none
+  int policy_rule = -1;       // index of the policy rule that decided; -1: none (logged as null)
 };
 
 // The destination: stdout, stderr, a file (opened for append), or nothing.

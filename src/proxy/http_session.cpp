@@ -15,6 +15,7 @@
 #include "proxy/echo_upstream.h"
 #include "proxy/jwks_endpoint.h"
 #include "proxy/upstream_headers.h"
+#include "tls/handshake_log.h"
 
 namespace certgate::proxy {
 namespace {
@@ -157,13 +158,16 @@ net::awaitable<void> HttpSession::run() {
   co_await tls_.handshake(ec);
   wait_for(Waiting::nothing, {});
   if (ec) {
-    spdlog::debug("{} sni={} TLS handshake failed: {}", client_address_, handshake_.sni,
-                  tls_.last_error().empty() ? ec.message() : tls_.last_error());
+    tls::log_handshake_failure(client_address_, handshake_, tls_, ec);
     co_return;
   }
   tls_version_ = SSL_get_version(tls_.ssl());
   resumed_ = SSL_session_reused(tls_.ssl()) == 1;
   peer_ = auth::PeerCertificate::from_connection(tls_.ssl());
+  if (handshake_.verified) {  // reject_connection: verified in the handshake, not again per request
+    peer_.adopt(*handshake_.profile->handshake_trust, handshake_.profile->max_verify_depth,
+                std::move(*handshake_.verified));
+  }
   forwarding_.set_local_certificate(SSL_get_certificate(tls_.ssl()));
   co_await serve_requests();
   tls_.shutdown();
@@ -244,6 +248,8 @@ net::awaitable<bool> HttpSession::handle_request(RequestParser& parser, Exchange
   ex.peer = &trusted_input_.certificate(req, peer_);
   const auto decision = co_await auth::authorize({*ex.route, *ex.peer});
   ex.verify = decision.verify;
+  if (decision.identity.consumer) ex.consumer = decision.identity.consumer->username;
+  if (decision.policy_rule) ex.policy_rule = static_cast<int>(decision.policy_rule->index);
   if (!decision.allow) {
     ex.reason = decision.reason;
     log_denied(ex, decision);
@@ -472,6 +478,8 @@ void HttpSession::log_exchange(const Exchange& ex) {
   }
   r.verify = ex.verify;
   r.reason = auth::to_string(ex.reason);
+  r.consumer = ex.consumer;
+  r.policy_rule = ex.policy_rule;
   worker_.access_log.log(r);
 }
 

@@ -48,6 +48,8 @@ class HttpSession final : public server::WatchedConnection {
     unsigned status = 0;
     auth::Reason reason = auth::Reason::allowed;
     std::string verify;
+    std::string_view consumer;  // points into the runtime's config, which the session holds
+    int policy_rule = -1;
     uint64_t bytes_in_start = 0;
     uint64_t bytes_out_start = 0;
     unsigned client_version = 11;

@@ -22,10 +22,14 @@ void add_jwt_assertion(boost::beast::http::fields& fields, const config::Route& 
   jwt::AssertionClaims claims;
   claims.issuer = issuer;
   claims.audience = host;
-  // CONSUMER: when identity mapping matched a consumer, `sub` is its id and `groups` its groups (the
-  // identity stage adds them to auth::Decision); until then the certificate subject, no groups.
-  claims.subject = peer.facts().subject_dn;
+  // `sub` names the consumer when identity mapping found one, else the certificate's subject; `groups`
+  // are the consumer's (or, with skip_consumer_lookup, the certificate's CN or DN).
+  const auto& identity = decision.identity;
+  const auto* consumer = identity.anonymous ? nullptr : identity.consumer;
+  claims.subject = consumer ? std::string_view(consumer->id) : std::string_view(peer.facts().subject_dn);
+  claims.groups = identity.groups;
   claims.email = peer.forms().email;
+  if (claims.email.empty() && consumer) claims.email = consumer->email;
   claims.certificate_thumbprint = peer.forms().sha256_base64url;
   claims.ttl = std::max(std::chrono::seconds(1),
                         std::chrono::duration_cast<std::chrono::seconds>(route.headers.jwt_ttl));

@@ -9,11 +9,16 @@
 #include "net/asio.h"
 #include "pki/trust_bundle.h"
 
+namespace certgate::auth {
+class ConsumerDirectory;
+}
+
 namespace certgate::proxy {
 
 struct RouteRuntime {
   const config::Route* config = nullptr;
-  std::shared_ptr<const pki::TrustBundle> trust;  // null when mTLS is off
+  std::shared_ptr<const pki::TrustBundle> trust;       // null when mTLS is off
+  const auth::ConsumerDirectory* consumers = nullptr;  // the generation's consumers (owned by the Runtime)
   std::vector<net::tcp::endpoint> upstream_endpoints;
   std::string upstream_authority;  // Host header for the upstream: "host" or "host:port"
   std::string pool_key;            // routes to the same upstream share idle connections

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/string.hpp>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "config/config_error.h"
 #include "http/header_rules.h"
 #include "pki/cert_info.h"
+#include "server/host_profiles.h"
 
 namespace certgate::server {
 namespace {
@@ -33,28 +36,21 @@ std::string authority(const config::Upstream& to) {
   return to.port == 80 ? to.host : to.host + ":" + std::to_string(to.port);
 }
 
-// What distinguishes one host's TLS behaviour from another's: whether it asks for a certificate,
-// and the trust bundles behind it. Tickets are bound to it.
-tls::HostProfile profile_for(const std::vector<const proxy::RouteRuntime*>& routes, std::string_view label) {
-  tls::HostProfile profile;
-  std::set<std::string> digests;
-  for (const auto* route : routes) {
-    if (route->config->mtls.mode == config::MtlsMode::off || !route->trust) continue;
-    profile.request_client_cert = true;
-    digests.insert(pki::hex_lower(reinterpret_cast<const unsigned char*>(route->trust->digest().data()),
-                                  route->trust->digest().size()));
-  }
-  profile.session_context = std::string(label) + (profile.request_client_cert ? "|mtls" : "|plain");
-  for (const auto& d : digests)
-    profile.session_context += "|" + d;
-  return profile;
+bool serves(const config::Listener& listener, const config::Route& route) {
+  if (route.port && *route.port != listener.port) return false;
+  // tcp:// routes belong to TLS listeners, every other route to HTTPS listeners.
+  return (route.to.kind == config::UpstreamKind::tcp) == (listener.protocol == config::ListenerProtocol::tls);
 }
 
 }  // namespace
 
-std::shared_ptr<const Runtime> Runtime::build(config::Config config, const Runtime* previous) {
+std::shared_ptr<const Runtime> Runtime::build(config::Config config,
+                                              std::shared_ptr<tls::TicketKeys> ticket_keys,
+                                              const Runtime* previous) {
   std::shared_ptr<Runtime> runtime(new Runtime());
   runtime->config_ = std::move(config);
+  runtime->ticket_keys_ = ticket_keys ? std::move(ticket_keys) : std::make_shared<tls::TicketKeys>();
+  runtime->load_ticket_key_file();
   runtime->compile_routes();
   runtime->compile_listeners();
   runtime->compile_jwt_keys(previous);
@@ -83,6 +79,25 @@ void Runtime::collect_gateway_headers() {
   if (config_.client_certificate_header) add(config_.client_certificate_header->name);
 }
 
+void Runtime::load_ticket_key_file() {
+  const auto& settings = config_.tls;
+  if (settings.ticket_keys_file.empty()) return;
+  std::ifstream in(settings.ticket_keys_file, std::ios::binary);
+  std::stringstream content;
+  content << in.rdbuf();
+  if (!in) {
+    throw config::ConfigError(settings.ticket_keys_mark,
+                              "cannot read ticket_keys_file " + settings.ticket_keys_file);
+  }
+  try {
+    file_ticket_keys_ = tls::parse_ticket_keys(content.str());
+  } catch (const std::invalid_argument& e) {
+    throw config::ConfigError(settings.ticket_keys_mark,
+                              "ticket_keys_file " + settings.ticket_keys_file + ": " + e.what() +
+                                  " (expected raw 80-byte keys, or one base64 80-byte key per line)");
+  }
+}
+
 std::shared_ptr<const pki::TrustBundle> Runtime::bundle_for(const config::CaSource& source) {
   const std::string key = source.file.empty() ? "inline:" + source.inline_pem : "file:" + source.file;
   for (const auto& [k, bundle] : bundles_) {
@@ -96,14 +111,18 @@ std::shared_ptr<const pki::TrustBundle> Runtime::bundle_for(const config::CaSour
 void Runtime::compile_routes() {
   // The global bundle is checked even when every route overrides it: a bad CA file is an error.
   if (!config_.client_ca.empty()) bundle_for(config_.client_ca);
+  consumers_ = std::make_unique<const auth::ConsumerDirectory>(config_.consumers);
   for (const auto& route : config_.routes) {
     proxy::RouteRuntime rt;
     rt.config = &route;
+    rt.consumers = consumers_.get();
     if (route.mtls.mode != config::MtlsMode::off) rt.trust = bundle_for(route.mtls.ca);
     if (route.to.kind == config::UpstreamKind::http) {
       rt.upstream_endpoints = resolve_upstream(route);
       rt.upstream_authority = authority(route.to);
       rt.pool_key = route.to.host + ":" + std::to_string(route.to.port);
+    } else if (route.to.kind == config::UpstreamKind::tcp) {
+      rt.upstream_endpoints = resolve_upstream(route);
     }
     routes_.push_back(std::move(rt));
   }
@@ -115,26 +134,14 @@ void Runtime::compile_listeners() {
     lr.config = &listener;
     std::vector<const proxy::RouteRuntime*> served;
     for (const auto& route : routes_) {
-      if (route.config->port && *route.config->port != listener.port) continue;
+      if (!serves(listener, *route.config)) continue;
       lr.router.add(&route);
       served.push_back(&route);
     }
-    tls::HostProfiles profiles;
-    for (const auto& host : lr.router.hosts())
-      profiles.add(host, profile_for(*lr.router.routes_for(host), host));
-    if (!listener.default_host.empty()) {
-      const auto* routes = lr.router.routes_for(listener.default_host);
-      if (!routes) {
-        throw config::ConfigError(
-            listener.mark, "default_host '" + listener.default_host + "' is not the host of any route");
-      }
-      profiles.set_no_sni(profile_for(*routes, listener.default_host));
-    } else {
-      // Without SNI (clients that connect by IP address) a certificate is requested when any route of
-      // the listener may need one; each request is still checked against its own route's bundle.
-      profiles.set_no_sni(profile_for(served, "(no sni)"));
-    }
-    lr.tls = std::make_unique<tls::ServerTls>(listener, std::move(profiles));
+    auto profiles = build_host_profiles(listener, lr.router, served);
+    lr.no_sni_host = std::move(profiles.no_sni_host);
+    lr.tls =
+        std::make_unique<tls::ServerTls>(listener, config_.tls, std::move(profiles.profiles), *ticket_keys_);
     listeners_.push_back(std::move(lr));
   }
 }

@@ -5,15 +5,18 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
 
+#include "auth/identity.h"
 #include "config/config.h"
 #include "jwt/key_ring.h"
 #include "proxy/route.h"
 #include "proxy/router.h"
 #include "tls/server_tls.h"
+#include "tls/ticket_keys.h"
 
 namespace certgate::server {
 
@@ -21,16 +24,24 @@ struct ListenerRuntime {
   const config::Listener* config = nullptr;
   std::unique_ptr<tls::ServerTls> tls;
   proxy::Router router;
+  // The host whose routes serve clients that send no SNI ("" when none is configured or implied).
+  std::string no_sni_host;
 };
 
 class Runtime {
  public:
   // Throws config::ConfigError ("file:line: reason") for anything the YAML checks could not see:
   // unreadable certificates, keys that don't match, CAs without CA:TRUE, unresolvable upstreams.
-  // `previous`: the generation being replaced on reload (its JWT keys carry over or rotate).
-  static std::shared_ptr<const Runtime> build(config::Config config, const Runtime* previous = nullptr);
+  // `ticket_keys`: the process's session ticket keys, which outlive config generations; null: a new set
+  // (validate-config). `previous`: the generation being replaced on reload (its JWT keys carry over or
+  // rotate).
+  static std::shared_ptr<const Runtime> build(config::Config config,
+                                              std::shared_ptr<tls::TicketKeys> ticket_keys = nullptr,
+                                              const Runtime* previous = nullptr);
 
   const config::Config& config() const { return config_; }
+  // The keys of tls.ticket_keys_file, read when this generation was built; nullopt without a file.
+  const std::optional<std::vector<tls::TicketKey>>& file_ticket_keys() const { return file_ticket_keys_; }
   // The JWT signing keys; null when no route asks for assertions and there is no `jwt` block.
   const jwt::KeyRing* jwt_keys() const { return jwt_keys_.get(); }
   // Configured header names that only the gateway may send upstream (escaped-PEM names of all routes,
@@ -42,13 +53,17 @@ class Runtime {
  private:
   Runtime() = default;
   std::shared_ptr<const pki::TrustBundle> bundle_for(const config::CaSource& source);
+  void load_ticket_key_file();
   void compile_routes();
   void compile_listeners();
   void compile_jwt_keys(const Runtime* previous);
   void collect_gateway_headers();
 
   config::Config config_;
+  std::shared_ptr<tls::TicketKeys> ticket_keys_;
+  std::optional<std::vector<tls::TicketKey>> file_ticket_keys_;
   std::vector<std::pair<std::string, std::shared_ptr<const pki::TrustBundle>>> bundles_;  // by source
+  std::unique_ptr<const auth::ConsumerDirectory> consumers_;
   std::deque<proxy::RouteRuntime> routes_;
   std::deque<ListenerRuntime> listeners_;
   std::shared_ptr<const jwt::KeyRing> jwt_keys_;

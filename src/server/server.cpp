@@ -59,13 +59,15 @@ bool same_listeners(const config::Config& a, const config::Config& b) {
 
 }  // namespace
 
-std::shared_ptr<const Runtime> load_runtime(const std::string& path, const Runtime* previous) {
-  return Runtime::build(config::load_config_file(path), previous);
+std::shared_ptr<const Runtime> load_runtime(const std::string& path,
+                                            std::shared_ptr<tls::TicketKeys> ticket_keys,
+                                            const Runtime* previous) {
+  return Runtime::build(config::load_config_file(path), std::move(ticket_keys), previous);
 }
 
 int Server::run() {
   try {
-    runtime_ = load_runtime(config_path_);
+    runtime_ = load_runtime(config_path_, ticket_keys_);
   } catch (const config::ConfigError& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;
@@ -96,6 +98,8 @@ int Server::run() {
   }
 
   net::asio::io_context main_io;
+  rotation_timer_ = std::make_unique<net::asio::steady_timer>(main_io);
+  apply_ticket_keys();
   std::atomic<std::size_t> running{count};
   for (auto& worker : workers_) {
     worker->start([&main_io, &running] {
@@ -120,6 +124,7 @@ int Server::run() {
   };
   signals.async_wait(on_signal);
   main_io.run();
+  rotation_timer_.reset();
   for (auto& worker : workers_)
     worker->join();
   spdlog::info("certgate stopped");
@@ -130,7 +135,7 @@ void Server::reload() {
   spdlog::info("SIGHUP: reloading {}", config_path_);
   std::shared_ptr<const Runtime> next;
   try {
-    next = load_runtime(config_path_, runtime_.get());
+    next = load_runtime(config_path_, ticket_keys_, runtime_.get());
   } catch (const config::ConfigError& e) {
     spdlog::error("reload rejected, the previous config keeps serving: {}", e.what());
     return;
@@ -143,10 +148,36 @@ void Server::reload() {
     return;
   }
   runtime_ = next;
+  apply_ticket_keys();
   log::set_error_log_level(runtime_->config().logging.level);
   for (auto& worker : workers_)
     worker->install(runtime_);
   spdlog::info("reload done: {} route(s)", runtime_->config().routes.size());
+}
+
+void Server::apply_ticket_keys() {
+  const auto& settings = runtime_->config().tls;
+  ticket_keys_->configure(runtime_->file_ticket_keys(), settings.ticket_key_rotation);
+  if (runtime_->file_ticket_keys()) {
+    spdlog::info("session ticket keys: {} key(s) from {}", runtime_->file_ticket_keys()->size(),
+                 settings.ticket_keys_file);
+  }
+  schedule_ticket_rotation();
+}
+
+void Server::schedule_ticket_rotation() {
+  const auto due = ticket_keys_->next_rotation();
+  if (due == tls::TicketKeys::Clock::time_point::max()) {
+    rotation_timer_->cancel();  // keys from a file rotate when the file changes (and SIGHUP)
+    return;
+  }
+  rotation_timer_->expires_at(due);
+  rotation_timer_->async_wait([this](const error_code& ec) {
+    if (ec) return;  // re-armed by a reload
+    ticket_keys_->rotate_if_due(tls::TicketKeys::Clock::now());
+    spdlog::debug("session ticket key rotated");
+    schedule_ticket_rotation();
+  });
 }
 
 void Server::shut_down(net::asio::io_context& main_io) {

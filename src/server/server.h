@@ -1,6 +1,7 @@
 // The process: loads the config, starts the workers, and turns signals into actions.
 //   SIGHUP          reload: a bad new config is logged and the old one keeps serving;
 //   SIGTERM/SIGINT  drain: stop accepting, finish in-flight requests (bounded by timeouts.shutdown), exit 0.
+// It also owns what outlives config generations: the session ticket keys and their rotation.
 #pragma once
 
 #include <memory>
@@ -21,13 +22,21 @@ class Server {
  private:
   void reload();
   void shut_down(net::asio::io_context& main_io);
+  // Hands the accepted generation's ticket key settings to the key set and re-arms the rotation timer.
+  void apply_ticket_keys();
+  void schedule_ticket_rotation();
 
   std::string config_path_;
+  std::shared_ptr<tls::TicketKeys> ticket_keys_ = std::make_shared<tls::TicketKeys>();
+  std::unique_ptr<net::asio::steady_timer> rotation_timer_;
   std::shared_ptr<const Runtime> runtime_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 
-// Reads and compiles a config file; throws config::ConfigError. `previous`: the generation it replaces.
-std::shared_ptr<const Runtime> load_runtime(const std::string& path, const Runtime* previous = nullptr);
+// Reads and compiles a config file; throws config::ConfigError. `ticket_keys`, `previous`: see
+// Runtime::build.
+std::shared_ptr<const Runtime> load_runtime(const std::string& path,
+                                            std::shared_ptr<tls::TicketKeys> ticket_keys = nullptr,
+                                            const Runtime* previous = nullptr);
 
 }  // namespace certgate::server

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "proxy/http_session.h"
+#include "proxy/tcp_session.h"
 
 namespace certgate::server {
 namespace {
@@ -86,9 +87,14 @@ net::awaitable<void> Worker::accept_loop(std::size_t listener_index) {
       continue;
     }
     if (ctx_.connections.size() >= ctx_.max_connections) continue;  // closes the socket
-    auto session = std::make_unique<proxy::HttpSession>(ctx_, runtime_, runtime_->listeners()[listener_index],
-                                                        std::move(socket));
-    net::asio::co_spawn(ctx_.io, proxy::run_session(std::move(session)), net::asio::detached);
+    const auto& listener = runtime_->listeners()[listener_index];
+    if (listener.config->protocol == config::ListenerProtocol::tls) {
+      auto session = std::make_unique<proxy::TcpSession>(ctx_, runtime_, listener, std::move(socket));
+      net::asio::co_spawn(ctx_.io, proxy::run_tcp_session(std::move(session)), net::asio::detached);
+    } else {
+      auto session = std::make_unique<proxy::HttpSession>(ctx_, runtime_, listener, std::move(socket));
+      net::asio::co_spawn(ctx_.io, proxy::run_session(std::move(session)), net::asio::detached);
+    }
   }
 }
 

@@ -1,10 +1,12 @@
 #include "tls/server_tls.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "config/config_error.h"
 #include "pki/cert_info.h"
+#include "tls/handshake_verification.h"
 #include "tls/ticket_chain.h"
 
 namespace certgate::tls {
@@ -15,13 +17,6 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 constexpr const char* kGroups = "X25519:P-256:P-384";
-
-// Certificates are validated per request against the route's trust bundle (see auth/), so the
-// handshake only records what the client sent. The TLS layer still checks CertificateVerify,
-// i.e. that the client holds the private key.
-int accept_and_defer(X509_STORE_CTX*, void*) {
-  return 1;
-}
 
 int select_http11(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                   unsigned int inlen, void*) {
@@ -49,19 +44,37 @@ int on_ticket_generate(SSL* ssl, void*) {
   return 1;
 }
 
-SSL_TICKET_RETURN on_ticket_decrypt(SSL*, SSL_SESSION* session, const unsigned char*, size_t,
+// Whether a decrypted ticket may resume this connection. OpenSSL compares the session id context for
+// TLS 1.2 session resumption; checking it here as well covers TLS 1.3 tickets whatever the OpenSSL
+// version does, so a ticket never crosses hosts or trust sets (nginx CVE-2025-23419).
+bool may_resume(SSL* ssl, SSL_SESSION* session) {
+  auto* info = static_cast<HandshakeInfo*>(SSL_get_app_data(ssl));
+  if (!info || !info->profile) return false;
+  unsigned int len = 0;
+  const unsigned char* context = SSL_SESSION_get0_id_context(session, &len);
+  if (len != info->session_id_context.size() ||
+      std::memcmp(context, info->session_id_context.data(), len) != 0) {
+    return false;
+  }
+  void* data = nullptr;
+  size_t data_len = 0;
+  std::optional<pki::X509StackPtr> chain;
+  if (SSL_SESSION_get0_ticket_appdata(session, &data, &data_len) == 1 && data_len > 0) {
+    chain = decode_ticket_chain(data, data_len);
+    if (!chain) return false;  // unreadable chain: do a full handshake instead
+  }
+  if (info->profile->handshake_trust)
+    return verify_resumed_certificate(session, chain ? chain->get() : nullptr, *info);
+  return true;
+}
+
+SSL_TICKET_RETURN on_ticket_decrypt(SSL* ssl, SSL_SESSION* session, const unsigned char*, size_t,
                                     SSL_TICKET_STATUS status, void*) {
   switch (status) {
     case SSL_TICKET_SUCCESS:
-    case SSL_TICKET_SUCCESS_RENEW: {
-      void* data = nullptr;
-      size_t len = 0;
-      if (SSL_SESSION_get0_ticket_appdata(session, &data, &len) == 1 && len > 0 &&
-          !decode_ticket_chain(data, len)) {
-        return SSL_TICKET_RETURN_IGNORE_RENEW;  // unreadable chain: do a full handshake instead
-      }
+    case SSL_TICKET_SUCCESS_RENEW:
+      if (!may_resume(ssl, session)) return SSL_TICKET_RETURN_IGNORE_RENEW;
       return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE : SSL_TICKET_RETURN_USE_RENEW;
-    }
     case SSL_TICKET_EMPTY:
     case SSL_TICKET_NO_DECRYPT:
       return SSL_TICKET_RETURN_IGNORE_RENEW;
@@ -98,28 +111,23 @@ bool read_sni(SSL* ssl, std::string& sni) {
   return true;
 }
 
-const HostProfile& unknown_host_profile() {
-  static const HostProfile profile{false, "unknown-host"};
+HostProfile unknown_host_profile(config::ListenerProtocol protocol) {
+  HostProfile profile;
+  profile.session_context = "unknown-host";
+  // An HTTPS listener answers 404 for an unknown host; a TLS listener has nowhere to send the bytes.
+  profile.routable = protocol == config::ListenerProtocol::https;
   return profile;
-}
-
-void set_session_context(SSL* ssl, const HostProfile& profile, const std::string& sni) {
-  // Binds tickets to the host and its trust set (the nginx CVE-2025-23419 lesson).
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  pki::EvpMdCtxPtr md(EVP_MD_CTX_new());
-  EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
-  EVP_DigestUpdate(md.get(), profile.session_context.data(), profile.session_context.size());
-  EVP_DigestUpdate(md.get(), "\0", 1);
-  EVP_DigestUpdate(md.get(), sni.data(), sni.size());
-  EVP_DigestFinal_ex(md.get(), digest, &len);
-  SSL_set_session_id_context(ssl, digest, std::min<unsigned int>(len, SSL_MAX_SID_CTX_LENGTH));
 }
 
 }  // namespace
 
-ServerTls::ServerTls(const config::Listener& listener, HostProfiles profiles)
-    : profiles_(std::move(profiles)) {
+ServerTls::ServerTls(const config::Listener& listener, const config::TlsSettings& settings,
+                     HostProfiles profiles, TicketKeys& ticket_keys)
+    : protocol_(listener.protocol),
+      settings_(settings),
+      ticket_keys_(ticket_keys),
+      profiles_(std::move(profiles)),
+      unknown_host_(unknown_host_profile(listener.protocol)) {
   for (const auto& pair : listener.certificates)
     certificates_.push_back(load_certificate(pair));
   // Earlier certificates win when two cover the same name.
@@ -170,14 +178,25 @@ void ServerTls::configure(SSL_CTX* ctx) {
                                SSL_OP_CIPHER_SERVER_PREFERENCE);
   // Idle keep-alive connections give their record buffers back (as nginx does).
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  // Stateless tickets only: no session cache shared between workers, so no lock.
+  // Stateless tickets only: no session cache shared between workers, so no lock. A ticket lives as long
+  // as a generated key encrypts (tls.ticket_key_rotation).
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_num_tickets(ctx, 1);
-  SSL_CTX_set_session_ticket_cb(ctx, on_ticket_generate, on_ticket_decrypt, nullptr);
+  if (settings_.session_tickets) {
+    SSL_CTX_set_num_tickets(ctx, 1);
+    SSL_CTX_set_timeout(
+        ctx, static_cast<long>(
+                 std::chrono::duration_cast<std::chrono::seconds>(settings_.ticket_key_rotation).count()));
+    SSL_CTX_set_session_ticket_cb(ctx, on_ticket_generate, on_ticket_decrypt, nullptr);
+    ticket_keys_.attach(ctx);
+  } else {
+    SSL_CTX_set_num_tickets(ctx, 0);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  }
   SSL_CTX_set_client_hello_cb(ctx, on_client_hello, this);
-  SSL_CTX_set_cert_verify_callback(ctx, accept_and_defer, nullptr);
+  SSL_CTX_set_cert_verify_callback(ctx, verify_client_certificate, nullptr);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
-  SSL_CTX_set_alpn_select_cb(ctx, select_http11, nullptr);
+  // TLS endpoints carry an unknown protocol: no ALPN is negotiated for them.
+  if (protocol_ == config::ListenerProtocol::https) SSL_CTX_set_alpn_select_cb(ctx, select_http11, nullptr);
 }
 
 SSL_CTX* ServerTls::context_for(const std::string& sni) const {
@@ -210,11 +229,26 @@ int ServerTls::on_client_hello(SSL* ssl, int* alert, void* arg) {
   if (ctx != SSL_get_SSL_CTX(ssl)) SSL_set_SSL_CTX(ssl, ctx);
   const HostProfile* profile =
       info->sni.empty() ? &self->profiles_.no_sni() : self->profiles_.find(info->sni);
-  if (!profile) profile = &unknown_host_profile();
+  if (!profile) profile = &self->unknown_host_;
   info->profile = profile;
-  // Ask for a certificate only where a route uses mTLS: no browser prompt on public hosts.
-  SSL_set_verify(ssl, profile->request_client_cert ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
-  set_session_context(ssl, *profile, info->sni);
+  if (!profile->routable) {
+    info->rejection = HandshakeRejection{
+        auth::Reason::unknown_host, "",
+        info->sni.empty() ? "no SNI, and the listener has no default_host" : "no route for this SNI"};
+    *alert = SSL_AD_UNRECOGNIZED_NAME;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  // Ask for a certificate only where a route uses mTLS: no browser prompt on public hosts. Resumed
+  // sessions ask for none (TLS has no CertificateRequest then); their ticket is bound to this profile.
+  int mode = SSL_VERIFY_NONE;
+  if (profile->request_client_cert) {
+    mode = SSL_VERIFY_PEER | (profile->handshake_trust ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
+  }
+  SSL_set_verify(ssl, mode, nullptr);
+  if (profile->ca_names) SSL_set_client_CA_list(ssl, SSL_dup_CA_list(profile->ca_names.get()));
+  info->session_id_context = profile->session_id_context(info->sni);
+  SSL_set_session_id_context(ssl, info->session_id_context.data(),
+                             static_cast<unsigned int>(info->session_id_context.size()));
   return SSL_CLIENT_HELLO_SUCCESS;
 }
 

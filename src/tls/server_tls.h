@@ -1,5 +1,6 @@
-// The TLS side of one listener: one SSL_CTX per server certificate (chosen by SNI), the policy for
-// requesting client certificates per host, ALPN, and session tickets that keep the client's chain.
+// The TLS side of one listener: one SSL_CTX per server certificate (chosen by SNI), the per-host policy
+// for client certificates (request one or not, verify it in the handshake or per request, CA names),
+// ALPN, and session tickets that keep the client's chain and stay bound to the host and trust set.
 // Built once per config generation and shared by all workers (SSL_CTX is thread-safe for SSL_new).
 #pragma once
 
@@ -10,20 +11,17 @@
 
 #include "config/config.h"
 #include "pki/openssl_ptr.h"
+#include "tls/handshake_info.h"
 #include "tls/host_profile.h"
+#include "tls/ticket_keys.h"
 
 namespace certgate::tls {
-
-// Facts the handshake callbacks record for the HTTP layer.
-struct HandshakeInfo {
-  std::string sni;  // lowercased; empty when the client sent none
-  const HostProfile* profile = nullptr;
-};
 
 class ServerTls {
  public:
   // Throws config::ConfigError at the offending certificate's line.
-  ServerTls(const config::Listener& listener, HostProfiles profiles);
+  ServerTls(const config::Listener& listener, const config::TlsSettings& settings, HostProfiles profiles,
+            TicketKeys& ticket_keys);
   ServerTls(const ServerTls&) = delete;
   ServerTls& operator=(const ServerTls&) = delete;
 
@@ -42,9 +40,13 @@ class ServerTls {
 
   static int on_client_hello(SSL* ssl, int* alert, void* arg);
 
+  const config::ListenerProtocol protocol_;
+  const config::TlsSettings settings_;
+  TicketKeys& ticket_keys_;
   std::vector<Certificate> certificates_;
   std::unordered_map<std::string, SSL_CTX*> by_name_;  // exact names and "*.parent" wildcards
   HostProfiles profiles_;
+  HostProfile unknown_host_;  // an SNI no route names
 };
 
 }  // namespace certgate::tls

@@ -44,12 +44,14 @@ awaitable<bool> TlsStream::settle(int rc, error_code& ec) {
       co_return false;
     case SSL_ERROR_SYSCALL: {
       const int saved = errno;
+      last_error_code_ = ERR_peek_error();
       last_error_ = pki::take_openssl_errors();
       ec = saved == 0 ? error_code(net::asio::error::eof)
                       : error_code(saved, boost::system::system_category());
       co_return false;
     }
     default:
+      last_error_code_ = ERR_peek_error();
       last_error_ = pki::take_openssl_errors();
       ec = error_code(err, tls_category());
       co_return false;

@@ -30,6 +30,8 @@ class TlsStream {
   SSL* ssl() const { return ssl_.get(); }
   // OpenSSL's description of the last TLS failure, for the log.
   const std::string& last_error() const { return last_error_; }
+  // OpenSSL's first error code of the last TLS failure (0 when none), e.g. to tell why a handshake failed.
+  unsigned long last_error_code() const { return last_error_code_; }
   // Application bytes moved so far, for the access log.
   uint64_t bytes_read() const { return bytes_read_; }
   uint64_t bytes_written() const { return bytes_written_; }
@@ -46,6 +48,7 @@ class TlsStream {
   pki::SslPtr ssl_;
   std::string staging_;
   std::string last_error_;
+  unsigned long last_error_code_ = 0;
   uint64_t bytes_read_ = 0;
   uint64_t bytes_written_ = 0;
 };

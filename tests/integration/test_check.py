@@ -131,3 +131,42 @@ def test_check_with_a_bad_config(certgate_bin, tmp_path, std_pki):
                         str(std_pki.alice.cert_path)], capture_output=True, text=True)
     assert r.returncode == 2
     assert "bad.yaml:" in r.stderr
+
+
+# --- identity and policy: check prints the consumer and the deciding rule, like the access log ---------------
+
+@pytest.fixture(scope="module")
+def policy_gw(module_gateway, std_pki, upstream):
+    routes = [
+        route("https://req.test", upstream.url),
+    ]
+    routes[0]["identity"] = {"certificate_attribute": "common_name", "consumer_attribute": "username"}
+    routes[0]["policy"] = [{"allow": {"or": [{"common_name": {"is": "alice"}}, {"common_name": {"is": "bob"}}]}},
+                           {"deny": {"common_name": {"is": "bob"}}}]
+    cfg = gateway_config(std_pki, routes)
+    cfg["consumers"] = [{"username": "alice", "groups": ["admins"]}, {"username": "bob"}]
+    return module_gateway(cfg)
+
+
+@pytest.mark.parametrize("cert,status,reason,rule", [
+    ("alice", 200, "allowed", 0),
+    ("bob", 403, "policy_denied", 1),
+    ("tricky", 401, "consumer_not_found", None),
+])
+def test_check_explains_identity_and_policy(certgate_bin, policy_gw, std_pki, cert, status, reason, rule):
+    c = std_pki[cert]
+    live = curl("req.test", policy_gw.port, f"/policy-{cert}", cacert=std_pki.server_ca.cert_path,
+                cert=c.cert_path, key=c.key_path)
+    logged = find_log(policy_gw, live.local_port, f"policy-{cert}")
+    code, report = _check_json(certgate_bin, policy_gw, f"https://req.test/policy-{cert}", c.cert_path)
+    assert live.status == status == report["status"]
+    assert logged["reason"] == reason == report["reason"]
+    assert report.get("policy_rule") == rule == logged.get("policy_rule")
+    assert code == (0 if status == 200 else 1)
+    if cert == "alice":
+        assert report["consumer"] == "alice"
+        assert report["groups"] == ["admins"]
+        assert report["upstream_headers"]["X-Consumer-Username"] == "alice"
+        r = _check(certgate_bin, policy_gw, "--route", "https://req.test/", "--cert", str(c.cert_path))
+        assert "identity:  consumer alice" in r.stdout
+        assert "policy:    allowed by rule 0 (allow, " in r.stdout

@@ -23,6 +23,7 @@ from harness.configs import TEST_HOSTS, gateway_config, route
 from harness.pki import StandardPKI
 
 JWKS_PATH = "/.well-known/certgate/jwks.json"
+ALICE_ID = "6f1c2e0a-3b7d-4c41-9a55-0d3e8f7b1a2c"
 HEADER = "X-Certgate-Jwt-Assertion"
 
 
@@ -98,6 +99,14 @@ def gw(module_gateway, std_pki, upstream, key_file):
         route("https://app.test", up, headers={"jwt_assertion": True}),
         route("https://*.wild.test", up, headers={"jwt_assertion": True}),
     ])
+    ident = route("https://keep.test", up, headers={"jwt_assertion": True})
+    ident["identity"] = {"certificate_attribute": "common_name", "consumer_attribute": "username",
+                         "default_consumer": "unknown-but-valid"}
+    cfg["routes"].append(ident)
+    cfg["consumers"] = [{"username": "alice", "id": ALICE_ID, "email": "alice@corp.example",
+                         "groups": ["admins", "ops"]},
+                        {"username": "bob", "email": "bob@corp.example"},
+                        {"username": "unknown-but-valid"}]
     cfg["jwt"] = {"signing_key_file": key_file.name}
     return module_gateway(cfg)
 
@@ -164,6 +173,22 @@ def test_assertion_audience_is_the_route_host(gw, std_pki):
     verify(t, jwks_of(gw, std_pki), audience="app.test", issuer=f"https://app.test:{gw.port}")
     with pytest.raises(jwt.InvalidAudienceError):
         verify(t, jwks_of(gw, std_pki), audience="req.test", issuer=f"https://app.test:{gw.port}")
+
+
+def test_consumer_is_the_subject_with_its_groups(gw, std_pki):
+    jwks = jwks_of(gw, std_pki)
+    iss = f"https://keep.test:{gw.port}"
+    alice = verify(assertion_of(gw, std_pki, host="keep.test"), jwks, audience="keep.test", issuer=iss)
+    assert alice["sub"] == ALICE_ID
+    assert alice["groups"] == ["admins", "ops"]
+    assert alice["email"] == "alice@example.com"  # the certificate's, which the upstream can check
+    bob = verify(assertion_of(gw, std_pki, cert="bob", host="keep.test"), jwks, audience="keep.test", issuer=iss)
+    assert bob["sub"] != ALICE_ID and len(bob["sub"]) == 36  # bob's derived UUID
+    assert bob["email"] == "bob@corp.example"  # the certificate has none: the consumer's
+    assert bob["groups"] == []
+    other = verify(assertion_of(gw, std_pki, cert="rsa_client", host="keep.test"), jwks, audience="keep.test",
+                   issuer=iss)
+    assert other["sub"] not in (ALICE_ID, bob["sub"])  # the default consumer
 
 
 def test_wildcard_route_names_the_request_host(gw, std_pki):

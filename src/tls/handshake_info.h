@@ -1,0 +1,30 @@
+// What the handshake callbacks learn about one connection, for the session that owns it.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "auth/reason.h"
+#include "pki/chain_verifier.h"
+#include "tls/host_profile.h"
+
+namespace certgate::tls {
+
+// Why the gateway aborted a handshake (reject_connection, or an SNI a tls listener has no route for).
+struct HandshakeRejection {
+  auth::Reason reason = auth::Reason::invalid_certificate;
+  std::string subject;  // the client certificate's subject DN, when there was one
+  std::string detail;   // the verifier's words
+};
+
+struct HandshakeInfo {
+  std::string sni;  // lowercased; empty when the client sent none
+  const HostProfile* profile = nullptr;
+  SessionIdContext session_id_context{};  // what this connection's tickets are bound to
+  // reject_connection: the verification done during the handshake (full or resumed), so requests
+  // need not repeat it.
+  std::optional<pki::VerifyOutcome> verified;
+  std::optional<HandshakeRejection> rejection;
+};
+
+}  // namespace certgate::tls
