@@ -5,6 +5,7 @@
 #include "auth/identity.h"
 #include "auth/mtls_gate.h"
 #include "auth/policy.h"
+#include "auth/revocation_stage.h"
 
 namespace certgate::auth {
 namespace {
@@ -47,11 +48,12 @@ net::awaitable<Decision> authorize(AuthRequest request) {
   const auto& config = *route.config;
   Decision decision = check_client_certificate(config.mtls, route.trust.get(), request.peer);
   if (!decision.allow || config.mtls.mode == config::MtlsMode::off) co_return decision;
-
-  // Revocation stage: goes here, between the certificate and the identity stages.
-
+  if (revocation_needs_evaluation(route, request.peer, decision)) {
+    co_await check_revocation(route, request.peer, decision);
+    if (!decision.allow) co_return decision;
+  }
   if (!config.identity && config.policy.empty()) co_return decision;
-  // Identity and policy only ever look at a certificate that verified.
+  // Identity and policy only ever look at a certificate that verified (and was not revoked).
   const CertificateAttributes* cert = decision.certificate_valid() ? &request.peer.attributes() : nullptr;
   if (config.identity) {
     apply_identity(decision, *config.identity, *route.consumers, cert);

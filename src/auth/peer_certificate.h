@@ -13,6 +13,7 @@
 #include "pki/chain_verifier.h"
 #include "pki/openssl_ptr.h"
 #include "pki/trust_bundle.h"
+#include "revocation/verdict.h"
 
 namespace certgate::auth {
 
@@ -62,6 +63,15 @@ class PeerCertificate {
   // For identity mapping and policy; only routes that use them pay for it. Requires present().
   const CertificateAttributes& attributes();
 
+  // The revocation stage's memo (auth/revocation_stage.cpp): the last verdict for this connection, so
+  // that keep-alive requests re-check revocation at the cost of a comparison.
+  struct RevocationMemo {
+    const void* route = nullptr;  // the route it was computed for
+    uint64_t crl_version = 0;     // of that route's crl_file at the time
+    revocation::Verdict verdict;
+  };
+  RevocationMemo& revocation_memo() { return revocation_memo_; }
+
  private:
   struct Cached {
     const pki::TrustBundle* bundle;
@@ -74,6 +84,7 @@ class PeerCertificate {
   std::optional<CertificateFacts> facts_;
   std::optional<CertificateAttributes> attributes_;
   std::optional<std::time_t> at_;
+  RevocationMemo revocation_memo_;
   std::unique_ptr<CertificateForms> forms_;  // large and often unused: allocated on first use
   bool unreadable_ = false;
 };

@@ -27,6 +27,43 @@ struct SourceMark {
 
 enum class MtlsMode { off, optional, required, reject_connection };
 
+// Which certificates of a verified path are checked for revocation: the client's own, or every one but
+// the trust anchor.
+enum class CrlScope { leaf, chain };
+
+// What an answer other than "good" means (docs/revocation.md):
+//   skip             no revocation checking at all;
+//   ignore_ca_error  revoked rejects; unknown or unreachable passes with a warning (Kong's default);
+//   strict           anything but a positive "good" rejects.
+enum class RevocationMode { skip, ignore_ca_error, strict };
+
+// `mtls.revocation` as written, global or per route; an unset key inherits.
+struct RevocationOverrides {
+  std::optional<RevocationMode> mode;
+  std::optional<bool> ocsp;
+  std::optional<bool> crl_distribution_points;
+  std::optional<std::string> ocsp_responder;  // "" turns an inherited override off
+  std::optional<Duration> cache_ttl;
+  std::optional<Duration> timeout;
+  std::optional<std::size_t> max_crl_size;
+};
+
+struct RevocationSettings {
+  RevocationMode mode = RevocationMode::ignore_ca_error;
+  bool ocsp = false;
+  bool crl_distribution_points = false;
+  std::string ocsp_responder;  // http:// URL used instead of the certificate's AIA OCSP URL; "" = AIA
+  Duration cache_ttl = std::chrono::hours(1);
+  Duration timeout = std::chrono::seconds(5);
+  std::size_t max_crl_size = 10 * 1024 * 1024;  // also bounds an OCSP response
+};
+
+// A CRL file as written (`mtls.crl_file`); empty `file`: none.
+struct CrlFileSource {
+  std::string file;  // resolved absolute path
+  SourceMark mark;
+};
+
 // A trust bundle as written in the config: a file or inline (base64 or plain) PEM.
 struct CaSource {
   std::string file;        // resolved absolute path, or empty
@@ -41,6 +78,9 @@ struct MtlsSettings {
   std::optional<int> max_verify_depth;
   std::optional<bool> send_ca_names;
   CaSource ca;  // route-level `ca_file` / `ca` (the global one is `client_ca_file` / `client_ca`)
+  std::optional<CrlFileSource> crl_file;
+  std::optional<CrlScope> crl_scope;
+  RevocationOverrides revocation;
 };
 
 // The global block with defaults applied, merged with a route's overrides.
@@ -49,6 +89,9 @@ struct EffectiveMtls {
   int max_verify_depth = 1;  // 1: leaf issued directly by a trust anchor (Pomerium / nginx semantics)
   bool send_ca_names = false;
   CaSource ca;
+  CrlFileSource crl_file;
+  CrlScope crl_scope = CrlScope::leaf;
+  RevocationSettings revocation;
 };
 
 struct CertificateKeyPair {

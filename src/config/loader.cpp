@@ -12,6 +12,7 @@
 #include "config/forwarding_loader.h"
 #include "config/identity_loader.h"
 #include "config/policy_loader.h"
+#include "config/revocation_loader.h"
 #include "config/tls_loader.h"
 #include "config/url.h"
 #include "config/yaml_reader.h"
@@ -181,15 +182,19 @@ class Loader {
 
   MtlsSettings mtls_settings(const YAML::Node& n, std::string_view what, bool route_level) {
     if (route_level) {
-      r_.expect_map(n, what, {"mode", "max_verify_depth", "send_ca_names", "ca_file", "ca"});
+      r_.expect_map(n, what,
+                    {"mode", "max_verify_depth", "send_ca_names", "ca_file", "ca", "crl_file", "crl_scope",
+                     "revocation"});
     } else {
-      r_.expect_map(n, what, {"mode", "max_verify_depth", "send_ca_names"});
+      r_.expect_map(n, what,
+                    {"mode", "max_verify_depth", "send_ca_names", "crl_file", "crl_scope", "revocation"});
     }
     MtlsSettings s;
     if (auto m = n["mode"]) s.mode = mtls_mode(m);
     if (auto d = n["max_verify_depth"]) s.max_verify_depth = r_.integer(d, "max_verify_depth", 1, 16);
     if (auto c = n["send_ca_names"]) s.send_ca_names = r_.boolean(c, "send_ca_names");
     if (route_level) s.ca = ca_source(n, "ca_file", "ca");
+    read_revocation_keys(r_, n, s);
     return s;
   }
 
@@ -313,6 +318,7 @@ class Loader {
         route.max_verify_depth.value_or(cfg_.mtls.max_verify_depth.value_or(e.max_verify_depth));
     e.send_ca_names = route.send_ca_names.value_or(cfg_.mtls.send_ca_names.value_or(e.send_ca_names));
     e.ca = route.ca.empty() ? cfg_.client_ca : route.ca;
+    merge_revocation(route, cfg_.mtls, e);
     return e;
   }
 

@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "net/asio.h"
 #include "pki/trust_bundle.h"
+#include "revocation/crl_file.h"
 
 namespace certgate::auth {
 class ConsumerDirectory;
@@ -17,8 +18,9 @@ namespace certgate::proxy {
 
 struct RouteRuntime {
   const config::Route* config = nullptr;
-  std::shared_ptr<const pki::TrustBundle> trust;       // null when mTLS is off
-  const auth::ConsumerDirectory* consumers = nullptr;  // the generation's consumers (owned by the Runtime)
+  std::shared_ptr<const pki::TrustBundle> trust;        // null when mTLS is off
+  std::shared_ptr<const revocation::CrlFile> crl_file;  // the route's mtls.crl_file, or null
+  const auth::ConsumerDirectory* consumers = nullptr;   // the generation's consumers (owned by the Runtime)
   std::vector<net::tcp::endpoint> upstream_endpoints;
   std::string upstream_authority;  // Host header for the upstream: "host" or "host:port"
   std::string pool_key;            // routes to the same upstream share idle connections

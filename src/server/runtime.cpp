@@ -108,6 +108,20 @@ std::shared_ptr<const pki::TrustBundle> Runtime::bundle_for(const config::CaSour
   return bundle;
 }
 
+// A CRL file is checked against the trust bundle of each route that uses it, so it is loaded once per
+// (file, bundle) pair.
+std::shared_ptr<revocation::CrlFile> Runtime::crl_file_for(
+    const config::CrlFileSource& source, const std::shared_ptr<const pki::TrustBundle>& bundle) {
+  const std::string key = source.file + '\n' + bundle->digest();
+  for (std::size_t i = 0; i < crl_file_keys_.size(); ++i) {
+    if (crl_file_keys_[i] == key) return crl_files_[i];
+  }
+  auto file = revocation::CrlFile::load(source, bundle);
+  crl_files_.push_back(file);
+  crl_file_keys_.push_back(key);
+  return file;
+}
+
 void Runtime::compile_routes() {
   // The global bundle is checked even when every route overrides it: a bad CA file is an error.
   if (!config_.client_ca.empty()) bundle_for(config_.client_ca);
@@ -116,7 +130,10 @@ void Runtime::compile_routes() {
     proxy::RouteRuntime rt;
     rt.config = &route;
     rt.consumers = consumers_.get();
-    if (route.mtls.mode != config::MtlsMode::off) rt.trust = bundle_for(route.mtls.ca);
+    if (route.mtls.mode != config::MtlsMode::off) {
+      rt.trust = bundle_for(route.mtls.ca);
+      if (!route.mtls.crl_file.file.empty()) rt.crl_file = crl_file_for(route.mtls.crl_file, rt.trust);
+    }
     if (route.to.kind == config::UpstreamKind::http) {
       rt.upstream_endpoints = resolve_upstream(route);
       rt.upstream_authority = authority(route.to);

@@ -49,11 +49,15 @@ class Runtime {
   std::span<const std::string_view> extra_gateway_headers() const { return extra_gateway_headers_; }
   const std::deque<ListenerRuntime>& listeners() const { return listeners_; }
   const std::deque<proxy::RouteRuntime>& routes() const { return routes_; }
+  // Every CRL file the routes use, for the watcher (revocation::Service::watch).
+  const std::vector<std::shared_ptr<revocation::CrlFile>>& crl_files() const { return crl_files_; }
 
  private:
   Runtime() = default;
   std::shared_ptr<const pki::TrustBundle> bundle_for(const config::CaSource& source);
   void load_ticket_key_file();
+  std::shared_ptr<revocation::CrlFile> crl_file_for(const config::CrlFileSource& source,
+                                                    const std::shared_ptr<const pki::TrustBundle>& bundle);
   void compile_routes();
   void compile_listeners();
   void compile_jwt_keys(const Runtime* previous);
@@ -64,6 +68,8 @@ class Runtime {
   std::optional<std::vector<tls::TicketKey>> file_ticket_keys_;
   std::vector<std::pair<std::string, std::shared_ptr<const pki::TrustBundle>>> bundles_;  // by source
   std::unique_ptr<const auth::ConsumerDirectory> consumers_;
+  std::vector<std::shared_ptr<revocation::CrlFile>> crl_files_;  // one per (file, trust bundle)
+  std::vector<std::string> crl_file_keys_;                       // parallel to crl_files_
   std::deque<proxy::RouteRuntime> routes_;
   std::deque<ListenerRuntime> listeners_;
   std::shared_ptr<const jwt::KeyRing> jwt_keys_;

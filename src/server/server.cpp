@@ -12,6 +12,7 @@
 #include "config/config_error.h"
 #include "config/loader.h"
 #include "log/error_log.h"
+#include "revocation/service.h"
 
 namespace certgate::server {
 namespace {
@@ -97,6 +98,7 @@ int Server::run() {
     return 1;
   }
 
+  revocation::Service::instance().watch(runtime_->crl_files());
   net::asio::io_context main_io;
   rotation_timer_ = std::make_unique<net::asio::steady_timer>(main_io);
   apply_ticket_keys();
@@ -127,6 +129,7 @@ int Server::run() {
   rotation_timer_.reset();
   for (auto& worker : workers_)
     worker->join();
+  revocation::Service::instance().stop();  // before the workers' event loops are destroyed
   spdlog::info("certgate stopped");
   return 0;
 }
@@ -150,6 +153,7 @@ void Server::reload() {
   runtime_ = next;
   apply_ticket_keys();
   log::set_error_log_level(runtime_->config().logging.level);
+  revocation::Service::instance().watch(runtime_->crl_files());
   for (auto& worker : workers_)
     worker->install(runtime_);
   spdlog::info("reload done: {} route(s)", runtime_->config().routes.size());

@@ -10,9 +10,12 @@ certificate and sends the header.
 from __future__ import annotations
 
 import base64
+import datetime
 import urllib.parse
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 
 from harness.checks import MSG_FAILED, MSG_NO_CERT, assert_json_message, find_log, hvals, token, upstream_headers
 from harness.clients import TLSClient, curl
@@ -170,6 +173,54 @@ def test_other_input_formats(module_gateway, std_pki, upstream, fmt, encode):
     if fmt == "xfcc":  # the last element is the nearest proxy's: the one that counts
         assert lb_get(g, std_pki, xfcc(std_pki.untrusted) + "," + xfcc(alice), name=name).status == 200
         assert lb_get(g, std_pki, xfcc(alice) + "," + xfcc(std_pki.untrusted), name=name).status == 401
+
+
+def _crl_revoking(std, *certs):
+    """A CRL from ca1 revoking `certs`, written next to the config (cryptography, not certgate)."""
+    ca = std.ca1
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    builder = (x509.CertificateRevocationListBuilder().issuer_name(ca.cert.subject)
+               .last_update(now - datetime.timedelta(minutes=5)).next_update(now + datetime.timedelta(days=7))
+               .add_extension(x509.CRLNumber(1), critical=False)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False))
+    for c in certs:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(c.cert.serial_number)
+            .revocation_date(now - datetime.timedelta(minutes=1)).build())
+    crl = builder.sign(ca.key, hashes.SHA256())
+    path = std.dir / f"trusted-header-{token()}.crl"
+    path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+    return path.name
+
+
+def test_revocation_identity_and_policy_apply_to_header_certificates(module_gateway, std_pki, upstream):
+    up = upstream.url
+    revoked = route("https://req.test/revoked", up, mtls={"crl_file": _crl_revoking(std_pki, std_pki.alice)})
+    policed = route("https://req.test/bob-only", up)
+    policed["policy"] = [{"allow": {"common_name": {"is": "bob"}}}]
+    mapped = route("https://req.test/mapped", up)
+    mapped["identity"] = {"certificate_attribute": "common_name", "consumer_attribute": "username"}
+    cfg = gateway_config(std_pki, [revoked, policed, mapped, route("https://req.test", up)])
+    cfg["consumers"] = [{"username": "bob", "custom_id": "emp-7"}]
+    cfg["trusted_proxies"] = ["127.0.0.1"]
+    cfg["client_certificate_header"] = {"name": HEADER, "format": "escaped_pem"}
+    g = module_gateway(cfg)
+
+    def at(path, name):
+        return curl("req.test", g.port, f"{path}/{token()}", cacert=std_pki.server_ca.cert_path,
+                    headers=[(HEADER, escaped(std_pki[name]))])
+
+    r = at("/revoked", "alice")
+    assert_json_message(r, 401, MSG_FAILED)
+    assert find_log(g, r.local_port)["reason"] == "revoked"
+    assert at("/revoked", "bob").status == 200  # bob is from ca3: ca1's CRL does not cover him
+    r = at("/bob-only", "alice")
+    assert r.status == 403 and find_log(g, r.local_port)["reason"] == "policy_denied"
+    assert at("/bob-only", "bob").status == 200
+    r = at("/mapped", "bob")
+    assert r.status == 200 and hvals(upstream_headers(r), "X-Consumer-Custom-ID") == ["emp-7"]
+    r = at("/mapped", "alice")
+    assert r.status == 401 and find_log(g, r.local_port)["reason"] == "consumer_not_found"
 
 
 # --- from any other address -------------------------------------------------------------------------------

@@ -1,0 +1,24 @@
+// The one URL shape revocation sources use: plain `http://host[:port][/path][?query]` (RFC 5280 and
+// RFC 6960 publish CRLs and OCSP over HTTP, not HTTPS, to avoid a circular dependency on TLS).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace certgate::revocation {
+
+struct HttpUrl {
+  std::string host;    // without brackets for IPv6
+  uint16_t port = 80;  // default for http://
+  std::string target;  // "/" at least; the query is kept, a fragment dropped
+};
+
+// nullopt for anything but a well-formed http:// URL (https://, ldap://, user info, bad ports).
+std::optional<HttpUrl> parse_http_url(std::string_view text);
+
+// The Host header value: "host" or "host:port" ("[v6]:port").
+std::string host_header(const HttpUrl& url);
+
+}  // namespace certgate::revocation

@@ -1,0 +1,166 @@
+// check_path over a verified path with a CRL file: leaf and chain scope, several CRLs in one file, a
+// CRL file that changes on disk (and a broken change that keeps the previous CRLs), and an online
+// source that cannot be reached (unknown, never reused).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <thread>
+
+#include "config/config_error.h"
+#include "pki/pem.h"
+#include "revocation/checker.h"
+#include "revocation_test_pki.h"
+
+using namespace certgate;
+using namespace certgate::revocation;
+using namespace revtest;
+using ::testing::HasSubstr;
+
+namespace {
+
+class CheckerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config::CaSource source;
+    source.inline_pem = pki::to_pem(root.cert.get()) + pki::to_pem(inter.cert.get());
+    bundle = pki::TrustBundle::load(source);
+    chain = certs({&alice, &inter, &root});
+  }
+
+  std::shared_ptr<CrlFile> crl_file(const std::string& content) {
+    config::CrlFileSource source;
+    source.file = dir.write("crls.pem", content);
+    source.mark = {"test.yaml", 7};
+    return CrlFile::load(source, bundle);
+  }
+
+  Verdict check(const config::EffectiveMtls& mtls, const CrlFile* file,
+                const std::vector<pki::X509Ptr>& path) {
+    net::asio::io_context io;
+    Verdict out;
+    net::asio::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+          out = co_await check_path({mtls, file, bundle, path});
+        },
+        net::asio::detached);
+    io.run();
+    return out;
+  }
+
+  TempDir dir;
+  Issued root = make_ca("Checker Root");
+  Issued inter = make_ca("Checker Issuing", &root);
+  Issued alice = make_leaf(inter, "alice");
+  std::shared_ptr<const pki::TrustBundle> bundle;
+  std::vector<pki::X509Ptr> chain;
+  config::EffectiveMtls mtls;
+};
+
+}  // namespace
+
+TEST_F(CheckerTest, LeafScopeLooksAtTheLeafOnly) {
+  // The root revoked the intermediate, but with crl_scope: leaf only alice's own status counts.
+  auto file = crl_file(pem(make_crl(root, {inter.cert.get()}).get()) + pem(make_crl(inter, {}).get()));
+  const auto v = check(mtls, file.get(), chain);
+  EXPECT_EQ(v.status, Status::good) << v.detail;
+  EXPECT_GT(v.valid_until, WallClock::now());
+}
+
+TEST_F(CheckerTest, ChainScopeFindsARevokedIntermediate) {
+  auto file = crl_file(pem(make_crl(root, {inter.cert.get()}).get()) + pem(make_crl(inter, {}).get()));
+  mtls.crl_scope = config::CrlScope::chain;
+  const auto v = check(mtls, file.get(), chain);
+  EXPECT_EQ(v.status, Status::revoked);
+  EXPECT_THAT(v.detail, HasSubstr("CA certificate 'CN=Checker Issuing'"));
+}
+
+TEST_F(CheckerTest, RevokedLeaf) {
+  auto file = crl_file(pem(make_crl(inter, {alice.cert.get()}).get()));
+  const auto v = check(mtls, file.get(), chain);
+  EXPECT_EQ(v.status, Status::revoked);
+  EXPECT_THAT(v.detail, HasSubstr(serial_of(alice.cert.get())));
+}
+
+TEST_F(CheckerTest, MissingCrlForACaInScopeIsUnknown) {
+  auto file = crl_file(pem(make_crl(inter, {}).get()));  // nothing from the root
+  mtls.crl_scope = config::CrlScope::chain;
+  const auto v = check(mtls, file.get(), chain);
+  EXPECT_EQ(v.status, Status::unknown);
+  EXPECT_THAT(v.detail, HasSubstr("no CRL from 'CN=Checker Root'"));
+}
+
+TEST_F(CheckerTest, ValidUntilTheCrlsNextUpdate) {
+  auto file = crl_file(pem(make_crl(inter, {}, std::time(nullptr) - 60, 1).get()));
+  mtls.revocation.cache_ttl = std::chrono::hours(48);
+  const auto v = check(mtls, file.get(), chain);
+  EXPECT_EQ(v.status, Status::good);
+  EXPECT_LE(v.valid_until, WallClock::now() + std::chrono::hours(24));
+}
+
+TEST_F(CheckerTest, FileChangeIsPickedUpAndABrokenChangeKeepsThePrevious) {
+  auto file = crl_file(pem(make_crl(inter, {}).get()));
+  const auto v1 = file->version();
+  EXPECT_EQ(check(mtls, file.get(), chain).status, Status::good);
+
+  // Replaced atomically (rename), as publishing tools do.
+  const auto next = dir.write("next.pem", pem(make_crl(inter, {alice.cert.get()}).get()));
+  std::filesystem::rename(next, file->path());
+  file->poll();
+  EXPECT_NE(file->version(), v1);
+  EXPECT_EQ(check(mtls, file.get(), chain).status, Status::revoked);
+
+  const auto v2 = file->version();
+  dir.write("crls.pem", "garbage");
+  file->poll();
+  EXPECT_EQ(file->version(), v2);
+  EXPECT_EQ(check(mtls, file.get(), chain).status, Status::revoked);
+
+  std::filesystem::remove(file->path());
+  file->poll();
+  EXPECT_EQ(check(mtls, file.get(), chain).status, Status::revoked);
+}
+
+TEST_F(CheckerTest, BadFileAtLoadIsAConfigErrorWithItsLine) {
+  try {
+    crl_file(pem(make_crl(make_ca("Stranger"), {}).get()));
+    FAIL() << "no error";
+  } catch (const config::ConfigError& e) {
+    EXPECT_THAT(std::string(e.what()), HasSubstr("test.yaml:7: "));
+    EXPECT_THAT(std::string(e.what()), HasSubstr("not a CA of the trust bundle"));
+  }
+}
+
+TEST_F(CheckerTest, UnreachableOcspResponderIsUnknownAndNotReused) {
+  // A bound socket that does not listen: connecting is refused at once.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/";
+  auto bob = make_leaf(inter, "bob", {url + "crl"}, {url + "ocsp"});
+  mtls.revocation.ocsp = true;
+  mtls.revocation.crl_distribution_points = true;
+  mtls.revocation.timeout = std::chrono::seconds(2);
+  const auto v = check(mtls, nullptr, certs({&bob, &inter, &root}));
+  ::close(fd);
+  EXPECT_EQ(v.status, Status::unknown);
+  EXPECT_THAT(v.detail, HasSubstr("OCSP " + url + "ocsp"));
+  EXPECT_THAT(v.detail, HasSubstr("CRL " + url + "crl"));
+  EXPECT_LE(v.valid_until, WallClock::now());
+}
+
+TEST(CheckerSettings, WhatCountsAsChecking) {
+  config::EffectiveMtls mtls;
+  EXPECT_FALSE(checks_revocation(mtls, false));
+  EXPECT_TRUE(checks_revocation(mtls, true));
+  mtls.revocation.ocsp = true;
+  EXPECT_TRUE(checks_revocation(mtls, false));
+  mtls.revocation.mode = config::RevocationMode::skip;
+  EXPECT_FALSE(checks_revocation(mtls, true));
+}
