@@ -35,6 +35,7 @@ class HttpSession final : public server::WatchedConnection {
 
   void on_deadline() override;
   void on_drain() override;
+  void on_tick(server::Clock::time_point now) override;
 
  private:
   // What one request turned into, for the access log.
@@ -62,6 +63,9 @@ class HttpSession final : public server::WatchedConnection {
   class Timed;
 
   net::awaitable<void> serve_requests();
+  // Waits for the next request without holding a buffer (see on_tick). False: closed or timed out.
+  net::awaitable<bool> wait_for_next_request();
+  void release_buffers();
   // Returns whether the connection stays open for another request.
   net::awaitable<bool> handle_request(RequestParser& parser, Exchange& ex);
   net::awaitable<bool> forward(RequestParser& parser, Exchange& ex);
@@ -101,7 +105,10 @@ class HttpSession final : public server::WatchedConnection {
   net::tcp::socket* upstream_socket_ = nullptr;
   bool client_timed_out_ = false;
   bool upstream_timed_out_ = false;
-  bool idle_ = false;  // between requests: safe to close at once when draining
+  bool idle_ = false;              // between requests: safe to close at once when draining
+  bool parked_ = false;            // waiting for the next request, holding no buffer pointer
+  bool buffers_released_ = false;  // released during this park
+  server::Clock::time_point parked_since_;
   boost::beast::flat_buffer upstream_buffer_;
   std::unique_ptr<char[]> body_chunk_;
 };

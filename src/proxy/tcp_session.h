@@ -29,6 +29,8 @@ class TcpSession final : public server::WatchedConnection {
 
   void on_deadline() override;
   void on_drain() override;
+  // OpenSSL's record buffers are freed between bursts (a no-op while a record is half read).
+  void on_tick(server::Clock::time_point) override { SSL_free_buffers(tls_.ssl()); }
 
  private:
   enum class Phase { handshake, authorizing, connecting, relaying };

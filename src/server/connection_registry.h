@@ -24,6 +24,8 @@ class WatchedConnection
   // Called once when the worker starts draining: idle connections close now, busy ones after
   // their current response.
   virtual void on_drain() = 0;
+  // Called on every tick: a connection idle for a while gives its buffers back.
+  virtual void on_tick(Clock::time_point /*now*/) {}
 
  private:
   Clock::time_point deadline_ = Clock::time_point::max();
@@ -35,12 +37,13 @@ class ConnectionRegistry {
   std::size_t size() const { return list_.size(); }
   bool empty() const { return list_.empty(); }
 
-  void expire(Clock::time_point now) {
+  void tick(Clock::time_point now) {
     for (auto& c : list_) {
       if (c.deadline() <= now) {
         c.disarm();
         c.on_deadline();
       }
+      c.on_tick(now);
     }
   }
 

@@ -104,7 +104,7 @@ net::awaitable<void> Worker::tick() {
     timer.expires_after(kTickInterval);
     co_await timer.async_wait(net::use_nothrow);
     const auto now = Clock::now();
-    ctx_.connections.expire(now);
+    ctx_.connections.tick(now);
     ctx_.upstreams.expire(now, kUpstreamIdleLimit);
     ctx_.access_log.flush();
     if (ctx_.draining && ctx_.connections.empty()) co_return;  // nothing left: the loop ends

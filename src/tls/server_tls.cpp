@@ -74,7 +74,11 @@ SSL_TICKET_RETURN on_ticket_decrypt(SSL* ssl, SSL_SESSION* session, const unsign
     case SSL_TICKET_SUCCESS:
     case SSL_TICKET_SUCCESS_RENEW:
       if (!may_resume(ssl, session)) return SSL_TICKET_RETURN_IGNORE_RENEW;
-      return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE : SSL_TICKET_RETURN_USE_RENEW;
+      // TLS 1.3 tickets are single-use for clients (RFC 8446 C.4): without a fresh one, the client's next
+      // connection is a full handshake. TLS 1.2 tickets are renewed only when their key is old.
+      if (status == SSL_TICKET_SUCCESS_RENEW || SSL_version(ssl) >= TLS1_3_VERSION)
+        return SSL_TICKET_RETURN_USE_RENEW;
+      return SSL_TICKET_RETURN_USE;
     case SSL_TICKET_EMPTY:
     case SSL_TICKET_NO_DECRYPT:
       return SSL_TICKET_RETURN_IGNORE_RENEW;
@@ -176,8 +180,9 @@ void ServerTls::configure(SSL_CTX* ctx) {
   SSL_CTX_set1_groups_list(ctx, kGroups);
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF |
                                SSL_OP_CIPHER_SERVER_PREFERENCE);
-  // Idle keep-alive connections give their record buffers back (as nginx does).
-  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // Record buffers are kept while a connection is busy and freed when it idles (HttpSession::on_tick
+  // calls SSL_free_buffers), instead of SSL_MODE_RELEASE_BUFFERS's malloc/free on every record.
+  SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   // Stateless tickets only: no session cache shared between workers, so no lock. A ticket lives as long
   // as a generated key encrypts (tls.ticket_key_rotation).
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);

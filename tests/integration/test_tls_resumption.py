@@ -344,3 +344,24 @@ def test_tickets_can_be_disabled(gateway_factory, std_pki, tmp_path, tls):
     assert r.handshake_ok and "NewSessionTicket" not in r.output, r.output
     if sess.exists():
         assert not reused(sc(gw.port, "c.localhost", tls=tls, sess_in=sess))
+
+
+def test_every_tls13_resumption_hands_out_a_fresh_ticket(gw, std_pki, tmp_path):
+    """TLS 1.3 clients use a ticket once: a resumed handshake must issue a new one, or every other connection
+    would be a full handshake."""
+    sess = tmp_path / "s0"
+    assert not reused(sc(gw.port, "a.localhost", sess_out=sess, cert=std_pki.alice))
+    for i in range(1, 4):
+        nxt = tmp_path / f"s{i}"
+        r = sc(gw.port, "a.localhost", sess_in=sess, sess_out=nxt)
+        assert reused(r), f"resumption {i} was a full handshake"
+        assert nxt.is_file() and nxt.stat().st_size > 0, f"resumption {i} produced no new ticket"
+        sess = nxt
+
+
+def test_tls12_ticket_resumes_repeatedly(gw, std_pki, tmp_path):
+    """A TLS 1.2 ticket stays valid (renewed only when its key ages), so one ticket resumes many times."""
+    sess = tmp_path / "s0"
+    assert not reused(sc(gw.port, "a.localhost", tls="1.2", sess_out=sess, cert=std_pki.alice))
+    for i in range(3):
+        assert reused(sc(gw.port, "a.localhost", tls="1.2", sess_in=sess)), f"resumption {i + 1}"
