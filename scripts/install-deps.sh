@@ -11,10 +11,11 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libre2-dev
   curl python3 python3-pytest python3-cryptography python3-jwt
+  nginx-light  # tests: X-Client-Cert is compared with a real nginx's $ssl_client_escaped_cert
 )
 # Optional extra groups: `install-deps.sh bench` adds the peers the benchmark compares against.
 if [[ "${1:-}" == "bench" ]]; then
-  packages+=(nginx-light haproxy)
+  packages+=(haproxy)
 fi
 
 missing=()

@@ -1,6 +1,9 @@
 #include "auth/peer_certificate.h"
 
+#include "common/base64.h"
+#include "http/cert_formats.h"
 #include "pki/cert_info.h"
+#include "pki/pem.h"
 #include "tls/ticket_chain.h"
 
 namespace certgate::auth {
@@ -36,7 +39,18 @@ PeerCertificate PeerCertificate::from_connection(SSL* ssl) {
   return PeerCertificate(pki::share(leaf), std::move(chain));
 }
 
+PeerCertificate PeerCertificate::unreadable(std::string detail) {
+  PeerCertificate peer;
+  peer.unreadable_ = true;
+  pki::VerifyOutcome outcome;
+  outcome.reason = Reason::invalid_certificate;
+  outcome.detail = std::move(detail);
+  peer.verified_.push_back({nullptr, 0, std::move(outcome)});
+  return peer;
+}
+
 const pki::VerifyOutcome& PeerCertificate::verify(const pki::TrustBundle& bundle, int max_verify_depth) {
+  if (unreadable_) return verified_.front().outcome;
   for (const auto& entry : verified_) {
     if (entry.bundle == &bundle && entry.max_verify_depth == max_verify_depth) return entry.outcome;
   }
@@ -73,6 +87,38 @@ const CertificateFacts& PeerCertificate::facts() {
 const CertificateAttributes& PeerCertificate::attributes() {
   if (!attributes_) attributes_ = read_certificate_attributes(leaf_.get());
   return *attributes_;
+}
+
+}  // namespace certgate::auth
+
+namespace certgate::auth {
+
+const CertificateForms& PeerCertificate::forms() {
+  if (!forms_) {
+    forms_ = std::make_unique<CertificateForms>();
+    auto& f = *forms_;
+    if (leaf_) {
+      f.escaped_pem = http::escape_uri_component(pki::to_pem(leaf_.get()));
+      f.escaped_chain_pem = f.escaped_pem;
+      for (int i = 0; intermediates_ && i < sk_X509_num(intermediates_.get()); ++i)
+        f.escaped_chain_pem +=
+            http::escape_uri_component(pki::to_pem(sk_X509_value(intermediates_.get(), i)));
+      f.der_base64 = base64_encode(pki::to_der(leaf_.get()));
+      f.sha256_base64url = base64url_encode(pki::sha256_fingerprint_raw(leaf_.get()));
+      for (auto& san : pki::subject_alt_names(leaf_.get())) {
+        if (san.kind == pki::SubjectAltName::Kind::email && f.email.empty()) f.email = header_safe(san.value);
+        if (san.kind == pki::SubjectAltName::Kind::uri)
+          f.uri_sans.push_back(header_safe(std::move(san.value)));
+        if (san.kind == pki::SubjectAltName::Kind::dns)
+          f.dns_sans.push_back(header_safe(std::move(san.value)));
+      }
+      if (f.email.empty()) {
+        const auto emails = pki::subject_attribute(leaf_.get(), NID_pkcs9_emailAddress);
+        if (!emails.empty()) f.email = header_safe(emails.front());
+      }
+    }
+  }
+  return *forms_;
 }
 
 }  // namespace certgate::auth

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <ctime>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,17 @@ struct CertificateFacts {
   std::string not_after;  // RFC 3339
 };
 
+// The certificate in the encodings forwarded upstream (docs/forwarding.md), computed on first use.
+struct CertificateForms {
+  std::string escaped_pem;        // URL-escaped PEM of the leaf: nginx's $ssl_client_escaped_cert
+  std::string escaped_chain_pem;  // the same for the leaf and the intermediates the client sent
+  std::string der_base64;         // standard base64 of the leaf's DER
+  std::string sha256_base64url;   // RFC 8705 x5t#S256
+  std::string email;              // the first SAN email, else the subject's emailAddress
+  std::vector<std::string> uri_sans;
+  std::vector<std::string> dns_sans;
+};
+
 class PeerCertificate {
  public:
   PeerCertificate() = default;
@@ -33,9 +45,12 @@ class PeerCertificate {
 
   // After the handshake: the client's leaf and intermediates (from the ticket on a resumed session).
   static PeerCertificate from_connection(SSL* ssl);
+  // A certificate that was presented but cannot be read (a malformed trusted header): present, without a
+  // leaf, and every verification fails with invalid_certificate and `detail`.
+  static PeerCertificate unreadable(std::string detail);
 
-  bool present() const { return leaf_ != nullptr; }
-  X509* leaf() const { return leaf_.get(); }
+  bool present() const { return leaf_ != nullptr || unreadable_; }
+  X509* leaf() const { return leaf_.get(); }  // null for an unreadable certificate
   STACK_OF(X509) * intermediates() const { return intermediates_.get(); }
 
   const pki::VerifyOutcome& verify(const pki::TrustBundle& bundle, int max_verify_depth);
@@ -44,6 +59,7 @@ class PeerCertificate {
   // Takes a verification already done (reject_connection verifies in the handshake) into the cache.
   void adopt(const pki::TrustBundle& bundle, int max_verify_depth, pki::VerifyOutcome outcome);
   const CertificateFacts& facts();
+  const CertificateForms& forms();
   // For identity mapping and policy; only routes that use them pay for it. Requires present().
   const CertificateAttributes& attributes();
 
@@ -69,6 +85,8 @@ class PeerCertificate {
   std::optional<CertificateAttributes> attributes_;
   std::optional<std::time_t> at_;
   RevocationMemo revocation_memo_;
+  std::unique_ptr<CertificateForms> forms_;  // large and often unused: allocated on first use
+  bool unreadable_ = false;
 };
 
 }  // namespace certgate::auth

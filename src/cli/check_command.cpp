@@ -161,7 +161,11 @@ int run_check(const CheckOptions& options) {
   const auto decision = run_authorize(route, peer);
 
   boost::beast::http::fields headers;
-  if (decision.allow) proxy::add_upstream_headers(headers, *route.config, decision, peer);
+  // As the first listener serving the route would add them (a generated JWT key is this run's own).
+  const auto& cfg = runtime->config();
+  proxy::ForwardingContext forwarding(runtime->jwt_keys(), cfg.jwt.issuer,
+                                      route.config->port.value_or(cfg.listeners.front().port));
+  if (decision.allow) proxy::add_upstream_headers(headers, *route.config, decision, peer, forwarding);
   nlohmann::ordered_json report;
   report["route"] = route.config->from;
   report["mtls_mode"] = config::to_string(route.config->mtls.mode);

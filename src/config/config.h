@@ -2,6 +2,7 @@
 // live objects (trust stores, TLS contexts, routing tables) lives in server/runtime.cpp.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -122,6 +123,20 @@ struct Upstream {
   std::string text;       // as written, for logs
 };
 
+// Envoy's forward_client_cert_details modes (docs/forwarding.md).
+enum class XfccMode { sanitize, forward_only, append_forward, sanitize_set };
+
+// Which keys certgate's own X-Forwarded-Client-Cert element carries; By and Hash are always there
+// (as Envoy's set_current_client_cert_details).
+struct XfccSettings {
+  XfccMode mode = XfccMode::sanitize_set;
+  bool cert = true;
+  bool chain = false;
+  bool subject = true;
+  bool uri = true;
+  bool dns = true;
+};
+
 // --- consumers and identity (docs/identity-and-policy.md) ------------------------------------------------
 
 // A manual mapping: a certificate whose subject name (a SAN value or the CN) is `subject_name` belongs to the
@@ -209,6 +224,37 @@ struct PolicyRule {
 
 struct RouteHeaders {
   bool identity = true;  // certificate and identity headers to the upstream
+  // headers.client_cert: the certificate itself, in the formats other gateways use.
+  bool escaped_pem = false;                          // nginx $ssl_client_escaped_cert
+  std::string escaped_pem_header = "X-Client-Cert";  // authentik's nginx setup uses ssl-client-cert
+  bool cloudflare = false;                           // Cf-Client-Cert-Der-Base64 + Cf-Client-Cert-Sha256
+  std::optional<XfccSettings> xfcc;                  // X-Forwarded-Client-Cert
+  bool jwt_assertion = false;                        // X-Certgate-Jwt-Assertion
+  Duration jwt_ttl = std::chrono::minutes(5);
+};
+
+// The signing key and claims of X-Certgate-Jwt-Assertion (top-level `jwt` block).
+struct JwtSettings {
+  bool configured = false;       // the block is present (the JWKS is then served even without routes)
+  std::string signing_key_file;  // EC P-256 PEM; empty: a key generated at start
+  SourceMark signing_key_mark;
+  std::string issuer;  // empty: https://<request host>[:port]
+  Duration ttl = std::chrono::minutes(5);
+};
+
+// An address block from `trusted_proxies`, IPv4 stored IPv4-mapped so that one comparison fits both.
+struct AddressBlock {
+  std::array<unsigned char, 16> address{};
+  int prefix_bits = 128;  // of the 128-bit (mapped) address
+  std::string text;       // as written
+};
+
+enum class CertificateHeaderFormat { escaped_pem, base64_der, xfcc };
+
+// Trusted-header input: the header a TLS-terminating load balancer puts the client certificate in.
+struct ClientCertificateHeader {
+  std::string name;
+  CertificateHeaderFormat format = CertificateHeaderFormat::escaped_pem;
 };
 
 enum class ProxyProtocol { none, v2 };
@@ -261,7 +307,7 @@ enum class SessionResumption { cache, tickets, off };
 
 struct TlsSettings {
   SessionResumption session_resumption = SessionResumption::cache;
-  std::size_t session_cache_size = 20000;             // cache: sessions kept (least recently stored go first)
+  std::size_t session_cache_size = 10000;             // cache: sessions kept (least recently stored go first)
   Duration session_lifetime = std::chrono::hours(1);  // cache: how long a session can be resumed
   // tickets: how often generated ticket keys rotate; also the ticket lifetime.
   Duration ticket_key_rotation = std::chrono::hours(1);
@@ -280,6 +326,9 @@ struct Config {
   Timeouts timeouts;
   Limits limits;
   Logging logging;
+  JwtSettings jwt;
+  std::vector<AddressBlock> trusted_proxies;
+  std::optional<ClientCertificateHeader> client_certificate_header;
   TlsSettings tls;
 };
 

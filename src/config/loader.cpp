@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/forwarding_loader.h"
 #include "config/identity_loader.h"
 #include "config/policy_loader.h"
 #include "config/revocation_loader.h"
@@ -59,7 +60,9 @@ class Loader {
     if (!root.IsDefined() || root.IsNull()) throw ConfigError({r_.file(), 0}, "the config file is empty");
     r_.expect_map(root, "the config file",
                   {"workers", "listeners", "client_ca_file", "client_ca", "mtls", "consumers", "routes",
-                   "timeouts", "limits", "access_log", "log_level", "tls"});
+                   "timeouts", "limits", "access_log", "log_level", "tls",
+                   // forwarding_loader.cpp
+                   "jwt", "trusted_proxies", "client_certificate_header"});
     apply_environment(root);
     if (auto n = root["workers"]) cfg_.workers = integer_or_env(n, "workers", 0, 1024);
     if (auto n = root["access_log"])
@@ -70,6 +73,7 @@ class Loader {
     if (auto n = root["timeouts"]) timeouts(n);
     if (auto n = root["limits"]) limits(n);
     if (auto n = root["tls"]) cfg_.tls = load_tls_settings(r_, n);
+    load_forwarding_settings(r_, root, cfg_);
     const auto listeners_node = root["listeners"];
     if (!listeners_node) throw ConfigError({r_.file(), 1}, "'listeners' is required");
     r_.expect_sequence(listeners_node, "listeners");
@@ -295,10 +299,7 @@ class Loader {
     load_tcp_route_options(r_, n, route);
     if (auto p = n["preserve_host"]) route.preserve_host = r_.boolean(p, "preserve_host");
     if (auto m = n["mtls"]) route.mtls_overrides = mtls_settings(m, "a route's mtls", /*route_level=*/true);
-    if (auto h = n["headers"]) {
-      r_.expect_map(h, "headers", {"identity"});
-      if (auto i = h["identity"]) route.headers.identity = r_.boolean(i, "headers.identity");
-    }
+    if (auto h = n["headers"]) route.headers = load_route_headers(r_, h, cfg_);
     route.mtls = effective_mtls(route.mtls_overrides);
     if (route.mtls.mode != MtlsMode::off && route.mtls.ca.empty()) {
       r_.fail(n,

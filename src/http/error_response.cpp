@@ -121,6 +121,8 @@ std::string_view default_message(unsigned status) {
       return "Forbidden";
     case 404:
       return "Not Found";
+    case 405:
+      return "Method Not Allowed";
     case 408:
       return "Request Timeout";
     case 421:

@@ -61,8 +61,14 @@ bool is_gateway_header(std::string_view name) {
          starts_with_nocase(name, "x-certgate-");
 }
 
-void strip_request_headers(Fields& fields) {
-  erase_if(fields, [](std::string_view name) { return is_hop_by_hop(name) || is_gateway_header(name); });
+void strip_request_headers(Fields& fields, std::span<const std::string_view> also) {
+  erase_if(fields, [also](std::string_view name) {
+    if (is_hop_by_hop(name) || is_gateway_header(name)) return true;
+    for (auto extra : also) {
+      if (!extra.empty() && beast::iequals(name, extra)) return true;
+    }
+    return false;
+  });
 }
 
 void strip_response_headers(Fields& fields) {

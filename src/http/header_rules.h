@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/beast/http/fields.hpp>
+#include <span>
 #include <string_view>
 
 namespace certgate::http {
@@ -14,8 +15,10 @@ using Fields = boost::beast::http::fields;
 bool is_gateway_header(std::string_view name);
 
 // Removes gateway headers (any copy, any case) and hop-by-hop headers (RFC 9110 section 7.6.1),
-// including those named by Connection, in one pass over the fields.
-void strip_request_headers(Fields& fields);
+// including those named by Connection, in one pass over the fields. `also`: configured header names
+// that are the gateway's too (a route's escaped-PEM header name, the trusted-input header); empty
+// names are ignored.
+void strip_request_headers(Fields& fields, std::span<const std::string_view> also = {});
 
 // Removes hop-by-hop headers from an upstream response.
 void strip_response_headers(Fields& fields);

@@ -13,7 +13,9 @@
 #include "http/header_rules.h"
 #include "http/http_io.h"
 #include "http/request_target.h"
+#include "proxy/cert_forwarding.h"
 #include "proxy/echo_upstream.h"
+#include "proxy/jwks_endpoint.h"
 #include "proxy/upstream_headers.h"
 #include "tls/handshake_log.h"
 
@@ -107,7 +109,9 @@ HttpSession::HttpSession(server::WorkerContext& worker, std::shared_ptr<const se
   if (!ec) {
     client_ip_ = remote.address().to_string();
     client_address_ = endpoint_text(remote);
+    trusted_input_ = TrustedHeaderInput(runtime_->config(), remote.address());
   }
+  forwarding_ = ForwardingContext(runtime_->jwt_keys(), runtime_->config().jwt.issuer, listener.config->port);
   tls_.socket().set_option(net::tcp::no_delay(true), ec);
   worker_.connections.add(*this);
 }
@@ -202,6 +206,7 @@ net::awaitable<void> HttpSession::run() {
     peer_.adopt(*handshake_.profile->handshake_trust, handshake_.profile->max_verify_depth,
                 std::move(*handshake_.verified));
   }
+  forwarding_.set_local_certificate(SSL_get_certificate(tls_.ssl()));
   co_await serve_requests();
   tls_.shutdown();
 }
@@ -258,18 +263,23 @@ net::awaitable<bool> HttpSession::handle_request(RequestParser& parser, Exchange
     ex.reason = auth::Reason::bad_request;
     co_return co_await reply_error(ex, 400, http::default_message(400), html(), false);
   }
+  if (auto jwks = jwks_response(runtime_->jwt_keys(), req.method(), target->path, can_keep))
+    co_return co_await send_response(ex, *jwks, can_keep);
   ex.route = listener_.router.match(ex.host, target->path);
   if (!ex.route) {
     ex.reason = listener_.router.knows_host(ex.host) ? auth::Reason::no_route : auth::Reason::unknown_host;
     co_return co_await reply_error(ex, 404, http::default_message(404), html(), can_keep);
   }
   const auto& mtls = ex.route->config->mtls;
-  // The certificate was requested for the SNI's host; it must not be used for another host.
-  if (mtls.mode != config::MtlsMode::off && !handshake_.sni.empty() && ex.host != handshake_.sni) {
+  // The certificate was requested for the SNI's host; it must not be used for another host. (A
+  // certificate from a trusted proxy's header was not requested by this handshake at all.)
+  if (mtls.mode != config::MtlsMode::off && !trusted_input_.active() && !handshake_.sni.empty() &&
+      ex.host != handshake_.sni) {
     ex.reason = auth::Reason::misdirected_request;
     co_return co_await reply_error(ex, 421, http::default_message(421), html(), can_keep);
   }
-  const auto decision = co_await auth::authorize({*ex.route, peer_});
+  ex.peer = &trusted_input_.certificate(req, peer_);
+  const auto decision = co_await auth::authorize({*ex.route, *ex.peer});
   ex.verify = decision.verify;
   if (decision.identity.consumer) ex.consumer = decision.identity.consumer->username;
   if (decision.policy_rule) ex.policy_rule = static_cast<int>(decision.policy_rule->index);
@@ -290,10 +300,14 @@ void HttpSession::prepare_upstream_request(RequestParser& parser, const Exchange
   auto& req = parser.get();
   const auto& route = *ex.route->config;
   const std::string original_host(req[bhttp::field::host]);
-  http::strip_request_headers(req);
+  forwarding_.request_host = ex.host;
+  forwarding_.incoming_xfcc.clear();
+  if (trusted_input_.from_trusted_proxy() && forwards_incoming_xfcc(route.headers))
+    collect_incoming_xfcc(req, forwarding_.incoming_xfcc);
+  http::strip_request_headers(req, runtime_->extra_gateway_headers());
   req.erase(bhttp::field::expect);
   http::set_forwarded_headers(req, client_ip_, original_host.empty() ? ex.host : original_host);
-  add_upstream_headers(req, route, decision, peer_);
+  add_upstream_headers(req, route, decision, peer_of(ex), forwarding_);
   if (route.to.kind == config::UpstreamKind::http && !route.preserve_host) {
     req.set(bhttp::field::host, ex.route->upstream_authority);
   } else if (original_host.empty()) {
@@ -450,8 +464,12 @@ net::awaitable<bool> HttpSession::forward(RequestParser& parser, Exchange& ex) {
 
 net::awaitable<bool> HttpSession::reply_error(Exchange& ex, unsigned status, std::string_view message,
                                               bool html, bool keep_alive) {
-  ex.status = status;
   auto res = http::make_error_response(status, message, html, keep_alive);
+  co_return co_await send_response(ex, res, keep_alive);
+}
+
+net::awaitable<bool> HttpSession::send_response(Exchange& ex, http::StringResponse& res, bool keep_alive) {
+  ex.status = res.result_int();
   Timed client(*this, tls_, Waiting::client, runtime_->config().timeouts.idle);
   bhttp::serializer<false, bhttp::string_body> serializer{res};
   error_code ec;
@@ -463,7 +481,7 @@ void HttpSession::log_denied(const Exchange& ex, const auth::Decision& decision)
   if (!spdlog::should_log(spdlog::level::info)) return;
   spdlog::info("denied {} sni={} host={} route={} reason={} subject=\"{}\" detail=\"{}\"", client_address_,
                handshake_.sni, ex.host, ex.route ? ex.route->config->from : "",
-               auth::to_string(decision.reason), peer_.present() ? peer_.facts().subject_dn : "",
+               auth::to_string(decision.reason), peer_of(ex).present() ? peer_of(ex).facts().subject_dn : "",
                decision.detail);
 }
 
@@ -487,9 +505,9 @@ void HttpSession::log_exchange(const Exchange& ex) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ex.started).count();
   r.tls_version = tls_version_;
   r.resumed = resumed_;
-  if (peer_.present()) {
-    r.cert_fingerprint = peer_.facts().fingerprint;
-    r.cert_subject = peer_.facts().subject_dn;
+  if (auto& peer = peer_of(ex); peer.present()) {
+    r.cert_fingerprint = peer.facts().fingerprint;
+    r.cert_subject = peer.facts().subject_dn;
   }
   r.verify = ex.verify;
   r.reason = auth::to_string(ex.reason);

@@ -12,7 +12,10 @@
 
 #include "auth/decision.h"
 #include "auth/peer_certificate.h"
+#include "http/error_response.h"
 #include "log/access_log.h"
+#include "proxy/forwarding_context.h"
+#include "proxy/trusted_header.h"
 #include "server/runtime.h"
 #include "server/worker_context.h"
 #include "tls/tls_stream.h"
@@ -42,6 +45,7 @@ class HttpSession final : public server::WatchedConnection {
     std::string path;
     std::string host;
     const RouteRuntime* route = nullptr;
+    auth::PeerCertificate* peer = nullptr;  // the certificate the request was authorized with
     unsigned status = 0;
     auth::Reason reason = auth::Reason::allowed;
     std::string verify;
@@ -68,6 +72,7 @@ class HttpSession final : public server::WatchedConnection {
   net::awaitable<bool> answer_echo(RequestParser& parser, Exchange& ex);
   net::awaitable<bool> reply_error(Exchange& ex, unsigned status, std::string_view message, bool html,
                                    bool keep_alive);
+  net::awaitable<bool> send_response(Exchange& ex, http::StringResponse& res, bool keep_alive);
 
   void prepare_upstream_request(RequestParser& parser, const Exchange& ex, const auth::Decision& decision,
                                 const std::string& normalized_target);
@@ -79,6 +84,7 @@ class HttpSession final : public server::WatchedConnection {
   std::span<char> body_chunk();
   void log_exchange(const Exchange& ex);
   void log_denied(const Exchange& ex, const auth::Decision& decision);
+  auth::PeerCertificate& peer_of(const Exchange& ex) { return ex.peer ? *ex.peer : peer_; }
 
   server::WorkerContext& worker_;
   std::shared_ptr<const server::Runtime> runtime_;
@@ -87,6 +93,8 @@ class HttpSession final : public server::WatchedConnection {
   tls::TlsStream tls_;
   boost::beast::flat_buffer buffer_;
   auth::PeerCertificate peer_;
+  TrustedHeaderInput trusted_input_;
+  ForwardingContext forwarding_;
   std::string client_address_;  // "ip:port"
   std::string client_ip_;
   const char* tls_version_ = "";

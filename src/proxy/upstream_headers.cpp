@@ -1,5 +1,8 @@
 #include "proxy/upstream_headers.h"
 
+#include "proxy/cert_forwarding.h"
+#include "proxy/jwt_assertion_header.h"
+
 namespace certgate::proxy {
 namespace {
 
@@ -33,10 +36,14 @@ void add_identity_headers(boost::beast::http::fields& fields, const auth::Identi
 }  // namespace
 
 void add_upstream_headers(boost::beast::http::fields& fields, const config::Route& route,
-                          const auth::Decision& decision, auth::PeerCertificate& peer) {
-  if (!route.headers.identity) return;
-  add_certificate_headers(fields, decision, peer);
-  add_identity_headers(fields, decision.identity);
+                          const auth::Decision& decision, auth::PeerCertificate& peer,
+                          ForwardingContext& forwarding) {
+  if (route.headers.identity) {
+    add_certificate_headers(fields, decision, peer);
+    add_identity_headers(fields, decision.identity);
+  }
+  add_client_cert_formats(fields, route.headers, decision, peer, forwarding);
+  add_jwt_assertion(fields, route, decision, peer, forwarding);
 }
 
 }  // namespace certgate::proxy

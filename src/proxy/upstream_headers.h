@@ -7,10 +7,12 @@
 #include "auth/decision.h"
 #include "auth/peer_certificate.h"
 #include "config/config.h"
+#include "proxy/forwarding_context.h"
 
 namespace certgate::proxy {
 
 void add_upstream_headers(boost::beast::http::fields& fields, const config::Route& route,
-                          const auth::Decision& decision, auth::PeerCertificate& peer);
+                          const auth::Decision& decision, auth::PeerCertificate& peer,
+                          ForwardingContext& forwarding);
 
 }  // namespace certgate::proxy

@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/string.hpp>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "config/config_error.h"
+#include "http/header_rules.h"
+#include "pki/cert_info.h"
 #include "server/host_profiles.h"
 
 namespace certgate::server {
@@ -41,14 +45,38 @@ bool serves(const config::Listener& listener, const config::Route& route) {
 }  // namespace
 
 std::shared_ptr<const Runtime> Runtime::build(config::Config config,
-                                              std::shared_ptr<tls::ResumptionState> resumption) {
+                                              std::shared_ptr<tls::ResumptionState> resumption,
+                                              const Runtime* previous) {
   std::shared_ptr<Runtime> runtime(new Runtime());
   runtime->config_ = std::move(config);
   runtime->resumption_ = resumption ? std::move(resumption) : std::make_shared<tls::ResumptionState>();
   runtime->load_ticket_key_file();
   runtime->compile_routes();
   runtime->compile_listeners();
+  runtime->compile_jwt_keys(previous);
+  runtime->collect_gateway_headers();
   return runtime;
+}
+
+void Runtime::compile_jwt_keys(const Runtime* previous) {
+  bool needed = config_.jwt.configured;
+  for (const auto& route : config_.routes)
+    needed = needed || route.headers.jwt_assertion;
+  if (needed) jwt_keys_ = jwt::KeyRing::build(config_.jwt, previous ? previous->jwt_keys() : nullptr);
+}
+
+void Runtime::collect_gateway_headers() {
+  const auto add = [this](std::string_view name) {
+    if (http::is_gateway_header(name)) return;
+    for (auto known : extra_gateway_headers_) {
+      if (boost::beast::iequals(known, name)) return;
+    }
+    extra_gateway_headers_.push_back(name);
+  };
+  for (const auto& route : config_.routes) {
+    if (route.headers.escaped_pem) add(route.headers.escaped_pem_header);
+  }
+  if (config_.client_certificate_header) add(config_.client_certificate_header->name);
 }
 
 void Runtime::load_ticket_key_file() {

@@ -6,10 +6,13 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "auth/identity.h"
 #include "config/config.h"
+#include "jwt/key_ring.h"
 #include "proxy/route.h"
 #include "proxy/router.h"
 #include "tls/resumption_state.h"
@@ -30,13 +33,20 @@ class Runtime {
   // Throws config::ConfigError ("file:line: reason") for anything the YAML checks could not see:
   // unreadable certificates, keys that don't match, CAs without CA:TRUE, unresolvable upstreams.
   // `resumption`: the process's ticket keys and session cache, which outlive config generations; null: new
-  // (validate-config).
+  // (validate-config). `previous`: the generation being replaced on reload (its JWT keys carry over or
+  // rotate).
   static std::shared_ptr<const Runtime> build(config::Config config,
-                                              std::shared_ptr<tls::ResumptionState> resumption = nullptr);
+                                              std::shared_ptr<tls::ResumptionState> resumption = nullptr,
+                                              const Runtime* previous = nullptr);
 
   const config::Config& config() const { return config_; }
   // The keys of tls.ticket_keys_file, read when this generation was built; nullopt without a file.
   const std::optional<std::vector<tls::TicketKey>>& file_ticket_keys() const { return file_ticket_keys_; }
+  // The JWT signing keys; null when no route asks for assertions and there is no `jwt` block.
+  const jwt::KeyRing* jwt_keys() const { return jwt_keys_.get(); }
+  // Configured header names that only the gateway may send upstream (escaped-PEM names of all routes,
+  // the trusted-input header): stripped from every request like the built-in ones.
+  std::span<const std::string_view> extra_gateway_headers() const { return extra_gateway_headers_; }
   const std::deque<ListenerRuntime>& listeners() const { return listeners_; }
   const std::deque<proxy::RouteRuntime>& routes() const { return routes_; }
   // Every CRL file the routes use, for the watcher (revocation::Service::watch).
@@ -50,6 +60,8 @@ class Runtime {
                                                     const std::shared_ptr<const pki::TrustBundle>& bundle);
   void compile_routes();
   void compile_listeners();
+  void compile_jwt_keys(const Runtime* previous);
+  void collect_gateway_headers();
 
   config::Config config_;
   std::shared_ptr<tls::ResumptionState> resumption_;
@@ -60,6 +72,8 @@ class Runtime {
   std::vector<std::string> crl_file_keys_;                       // parallel to crl_files_
   std::deque<proxy::RouteRuntime> routes_;
   std::deque<ListenerRuntime> listeners_;
+  std::shared_ptr<const jwt::KeyRing> jwt_keys_;
+  std::vector<std::string_view> extra_gateway_headers_;  // views into config_
 };
 
 }  // namespace certgate::server

@@ -61,8 +61,9 @@ bool same_listeners(const config::Config& a, const config::Config& b) {
 }  // namespace
 
 std::shared_ptr<const Runtime> load_runtime(const std::string& path,
-                                            std::shared_ptr<tls::ResumptionState> resumption) {
-  return Runtime::build(config::load_config_file(path), std::move(resumption));
+                                            std::shared_ptr<tls::ResumptionState> resumption,
+                                            const Runtime* previous) {
+  return Runtime::build(config::load_config_file(path), std::move(resumption), previous);
 }
 
 int Server::run() {
@@ -137,7 +138,7 @@ void Server::reload() {
   spdlog::info("SIGHUP: reloading {}", config_path_);
   std::shared_ptr<const Runtime> next;
   try {
-    next = load_runtime(config_path_, resumption_);
+    next = load_runtime(config_path_, resumption_, runtime_.get());
   } catch (const config::ConfigError& e) {
     spdlog::error("reload rejected, the previous config keeps serving: {}", e.what());
     return;

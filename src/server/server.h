@@ -33,8 +33,10 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 
-// Reads and compiles a config file; throws config::ConfigError. `ticket_keys`: see Runtime::build.
+// Reads and compiles a config file; throws config::ConfigError. `ticket_keys`, `previous`: see
+// Runtime::build.
 std::shared_ptr<const Runtime> load_runtime(const std::string& path,
-                                            std::shared_ptr<tls::ResumptionState> resumption = nullptr);
+                                            std::shared_ptr<tls::ResumptionState> resumption = nullptr,
+                                            const Runtime* previous = nullptr);
 
 }  // namespace certgate::server
