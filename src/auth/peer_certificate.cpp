@@ -1,5 +1,7 @@
 #include "auth/peer_certificate.h"
 
+#include "auth/verified_chain_cache.h"
+
 #include "common/base64.h"
 #include "http/cert_formats.h"
 #include "pki/cert_info.h"
@@ -45,42 +47,70 @@ PeerCertificate PeerCertificate::unreadable(std::string detail) {
   pki::VerifyOutcome outcome;
   outcome.reason = Reason::invalid_certificate;
   outcome.detail = std::move(detail);
-  peer.verified_.push_back({nullptr, 0, std::move(outcome)});
+  peer.verified_.push_back({nullptr, 0, std::make_shared<const pki::VerifyOutcome>(std::move(outcome))});
   return peer;
 }
 
 const pki::VerifyOutcome& PeerCertificate::verify(const pki::TrustBundle& bundle, int max_verify_depth) {
-  if (unreadable_) return verified_.front().outcome;
+  if (unreadable_) return *verified_.front().outcome;
   for (const auto& entry : verified_) {
-    if (entry.bundle == &bundle && entry.max_verify_depth == max_verify_depth) return entry.outcome;
+    if (entry.bundle == &bundle && entry.max_verify_depth == max_verify_depth) return *entry.outcome;
+  }
+  // `certgate check --at` asks about another time: no cache then.
+  auto& cache = VerifiedChainCache::for_this_thread();
+  std::optional<VerifiedChainCache::Key> key;
+  if (!at_) {
+    key = VerifiedChainCache::key(bundle, max_verify_depth, leaf_digest(), intermediates_.get());
+    if (auto cached = cache.find(*key, std::time(nullptr))) {
+      verified_.push_back({&bundle, max_verify_depth, std::move(cached)});
+      return *verified_.back().outcome;
+    }
   }
   pki::VerifyRequest request;
   request.leaf = leaf_.get();
   request.untrusted = intermediates_.get();
   request.max_verify_depth = max_verify_depth;
   request.at = at_;
-  verified_.push_back({&bundle, max_verify_depth, pki::verify_client_chain(bundle, request)});
-  return verified_.back().outcome;
+  auto outcome = std::make_shared<const pki::VerifyOutcome>(pki::verify_client_chain(bundle, request));
+  if (key) cache.insert(*key, outcome);
+  verified_.push_back({&bundle, max_verify_depth, std::move(outcome)});
+  return *verified_.back().outcome;
+}
+
+const pki::Sha256& PeerCertificate::leaf_digest() {
+  if (!leaf_digest_) {
+    pki::Sha256 digest{};
+    unsigned int len = 0;
+    if (leaf_) X509_digest(leaf_.get(), pki::sha256(), digest.data(), &len);
+    leaf_digest_ = digest;
+  }
+  return *leaf_digest_;
 }
 
 void PeerCertificate::adopt(const pki::TrustBundle& bundle, int max_verify_depth,
                             pki::VerifyOutcome outcome) {
-  verified_.push_back({&bundle, max_verify_depth, std::move(outcome)});
+  verified_.push_back(
+      {&bundle, max_verify_depth, std::make_shared<const pki::VerifyOutcome>(std::move(outcome))});
 }
 
 const CertificateFacts& PeerCertificate::facts() {
-  if (!facts_) {
-    CertificateFacts f;
-    if (leaf_) {
-      f.subject_dn = header_safe(pki::subject_dn(leaf_.get()));
-      f.issuer_dn = header_safe(pki::issuer_dn(leaf_.get()));
-      f.serial = pki::serial_hex(leaf_.get());
-      f.fingerprint = pki::sha256_fingerprint_hex(leaf_.get());
-      f.san = header_safe(pki::san_list(pki::subject_alt_names(leaf_.get())));
-      f.not_after = pki::not_after_rfc3339(leaf_.get());
-    }
-    facts_ = std::move(f);
+  if (facts_) return *facts_;
+  if (!leaf_) {
+    facts_ = std::make_shared<const CertificateFacts>();
+    return *facts_;
   }
+  auto& cache = VerifiedChainCache::for_this_thread();
+  facts_ = cache.facts(leaf_digest());
+  if (facts_) return *facts_;
+  auto f = std::make_shared<CertificateFacts>();
+  f->subject_dn = header_safe(pki::subject_dn(leaf_.get()));
+  f->issuer_dn = header_safe(pki::issuer_dn(leaf_.get()));
+  f->serial = pki::serial_hex(leaf_.get());
+  f->fingerprint = pki::hex_lower(leaf_digest().data(), leaf_digest().size());
+  f->san = header_safe(pki::san_list(pki::subject_alt_names(leaf_.get())));
+  f->not_after = pki::not_after_rfc3339(leaf_.get());
+  cache.remember(leaf_digest(), f);
+  facts_ = std::move(f);
   return *facts_;
 }
 

@@ -11,6 +11,7 @@
 
 #include "auth/certificate_attributes.h"
 #include "pki/chain_verifier.h"
+#include "pki/digest.h"
 #include "pki/openssl_ptr.h"
 #include "pki/trust_bundle.h"
 #include "revocation/verdict.h"
@@ -59,6 +60,8 @@ class PeerCertificate {
   // Takes a verification already done (reject_connection verifies in the handshake) into the cache.
   void adopt(const pki::TrustBundle& bundle, int max_verify_depth, pki::VerifyOutcome outcome);
   const CertificateFacts& facts();
+  // SHA-256 of the leaf's DER (its fingerprint), computed once.
+  const pki::Sha256& leaf_digest();
   const CertificateForms& forms();
   // For identity mapping and policy; only routes that use them pay for it. Requires present().
   const CertificateAttributes& attributes();
@@ -76,12 +79,13 @@ class PeerCertificate {
   struct Cached {
     const pki::TrustBundle* bundle;
     int max_verify_depth;
-    pki::VerifyOutcome outcome;
+    std::shared_ptr<const pki::VerifyOutcome> outcome;  // shared: references stay valid as the list grows
   };
   pki::X509Ptr leaf_;
   pki::X509StackPtr intermediates_;
   std::vector<Cached> verified_;
-  std::optional<CertificateFacts> facts_;
+  std::shared_ptr<const CertificateFacts> facts_;
+  std::optional<pki::Sha256> leaf_digest_;
   std::optional<CertificateAttributes> attributes_;
   std::optional<std::time_t> at_;
   RevocationMemo revocation_memo_;

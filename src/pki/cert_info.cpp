@@ -1,5 +1,7 @@
 #include "pki/cert_info.h"
 
+#include "pki/digest.h"
+
 #include <arpa/inet.h>
 #include <openssl/ec.h>
 
@@ -75,7 +77,7 @@ std::string serial_hex(const X509* cert) {
 std::string sha256_fingerprint_raw(const X509* cert) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (!X509_digest(cert, EVP_sha256(), md, &len)) return {};
+  if (!X509_digest(cert, sha256(), md, &len)) return {};
   return std::string(reinterpret_cast<char*>(md), len);
 }
 
@@ -92,7 +94,7 @@ std::string spki_sha256_base64(const X509* cert) {
   if (der_len <= 0) return {};
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  const int ok = EVP_Digest(der, static_cast<std::size_t>(der_len), md, &len, EVP_sha256(), nullptr);
+  const int ok = EVP_Digest(der, static_cast<std::size_t>(der_len), md, &len, sha256(), nullptr);
   OPENSSL_free(der);
   return ok ? base64(md, len) : std::string();
 }

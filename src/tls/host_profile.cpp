@@ -1,5 +1,7 @@
 #include "tls/host_profile.h"
 
+#include "pki/digest.h"
+
 #include "common/host_lookup.h"
 
 namespace certgate::tls {
@@ -9,7 +11,7 @@ SessionIdContext digest(std::string_view session_context, std::string_view sni) 
   SessionIdContext out{};
   unsigned int len = 0;
   pki::EvpMdCtxPtr md(EVP_MD_CTX_new());
-  EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(md.get(), pki::sha256(), nullptr);
   EVP_DigestUpdate(md.get(), session_context.data(), session_context.size());
   EVP_DigestUpdate(md.get(), "\0", 1);
   EVP_DigestUpdate(md.get(), sni.data(), sni.size());
