@@ -9,7 +9,7 @@ packages=(
   libboost1.81-all-dev
   libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libre2-dev
+  libre2-dev libmimalloc-dev
   curl python3 python3-pytest python3-cryptography python3-jwt
   nginx-light  # tests: X-Client-Cert is compared with a real nginx's $ssl_client_escaped_cert
 )
