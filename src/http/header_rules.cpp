@@ -2,8 +2,8 @@
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/rfc7230.hpp>
+#include <boost/container/small_vector.hpp>
 #include <string>
-#include <vector>
 
 namespace certgate::http {
 namespace {
@@ -25,31 +25,28 @@ bool is_hop_by_hop(std::string_view name) {
   return false;
 }
 
-// Header names listed in the Connection header(s); they apply to this hop only.
-std::vector<std::string> connection_tokens(const Fields& fields) {
-  std::vector<std::string> out;
+// Removes what `drop` selects and the headers the Connection header(s) name (they apply to this hop only).
+// The names are views into the Connection values, so those fields are removed last.
+template <class Drop>
+void erase_if(Fields& fields, Drop drop) {
+  boost::container::small_vector<std::string_view, 8> listed;
   for (auto it = fields.find(bhttp::field::connection);
        it != fields.end() && it->name() == bhttp::field::connection; ++it) {
     for (auto token : bhttp::token_list{it->value()})
-      out.emplace_back(token);
+      listed.push_back(token);
   }
-  return out;
-}
-
-template <class Drop>
-void erase_if(Fields& fields, Drop drop) {
-  const auto listed = connection_tokens(fields);
   for (auto it = fields.begin(); it != fields.end();) {
     const auto name = it->name_string();
     bool named = false;
-    for (const auto& token : listed)
+    for (auto token : listed)
       named = named || beast::iequals(name, token);
-    if (named || drop(name)) {
+    if (it->name() != bhttp::field::connection && (named || drop(name))) {
       it = fields.erase(it);
     } else {
       ++it;
     }
   }
+  fields.erase(bhttp::field::connection);
 }
 
 }  // namespace

@@ -79,7 +79,8 @@ awaitable<void> read_body_some(Stream& stream, beast::flat_buffer& buffer,
   }
 }
 
-using Pieces = boost::container::small_vector<net::asio::const_buffer, 16>;
+// A response head is a few buffers per header field: sized so that a typical one needs no allocation.
+using Pieces = boost::container::small_vector<net::asio::const_buffer, 64>;
 
 // The serializer's next output as a list of buffers; returns their total size.
 template <class Serializer>

@@ -99,18 +99,16 @@ class HttpSession::Timed {
 };
 
 HttpSession::HttpSession(server::WorkerContext& worker, std::shared_ptr<const server::Runtime> runtime,
-                         const server::ListenerRuntime& listener, net::tcp::socket socket)
+                         const server::ListenerRuntime& listener, net::tcp::socket socket,
+                         const net::tcp::endpoint& remote)
     : worker_(worker),
       runtime_(std::move(runtime)),
       listener_(listener),
       tls_(std::move(socket), listener.tls->new_connection(&handshake_)) {
   error_code ec;
-  const auto remote = tls_.socket().remote_endpoint(ec);
-  if (!ec) {
-    client_ip_ = remote.address().to_string();
-    client_address_ = endpoint_text(remote);
-    trusted_input_ = TrustedHeaderInput(runtime_->config(), remote.address());
-  }
+  client_ip_ = remote.address().to_string();
+  client_address_ = endpoint_text(remote);
+  trusted_input_ = TrustedHeaderInput(runtime_->config(), remote.address());
   forwarding_ = ForwardingContext(runtime_->jwt_keys(), runtime_->config().jwt.issuer, listener.config->port);
   tls_.socket().set_option(net::tcp::no_delay(true), ec);
   worker_.connections.add(*this);

@@ -28,7 +28,8 @@ using ResponseParser = boost::beast::http::response_parser<boost::beast::http::b
 class HttpSession final : public server::WatchedConnection {
  public:
   HttpSession(server::WorkerContext& worker, std::shared_ptr<const server::Runtime> runtime,
-              const server::ListenerRuntime& listener, net::tcp::socket socket);
+              const server::ListenerRuntime& listener, net::tcp::socket socket,
+              const net::tcp::endpoint& remote);
   ~HttpSession() override;
 
   net::awaitable<void> run();

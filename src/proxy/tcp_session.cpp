@@ -29,7 +29,8 @@ std::string endpoint_text(const net::tcp::endpoint& ep) {
 }  // namespace
 
 TcpSession::TcpSession(server::WorkerContext& worker, std::shared_ptr<const server::Runtime> runtime,
-                       const server::ListenerRuntime& listener, net::tcp::socket socket)
+                       const server::ListenerRuntime& listener, net::tcp::socket socket,
+                       const net::tcp::endpoint& remote)
     : worker_(worker),
       runtime_(std::move(runtime)),
       listener_(listener),
@@ -38,8 +39,7 @@ TcpSession::TcpSession(server::WorkerContext& worker, std::shared_ptr<const serv
       started_(std::chrono::steady_clock::now()),
       idle_timeout_(runtime_->config().timeouts.idle) {
   error_code ec;
-  const auto remote = tls_.socket().remote_endpoint(ec);
-  if (!ec) client_address_ = endpoint_text(remote);
+  client_address_ = endpoint_text(remote);
   tls_.socket().set_option(net::tcp::no_delay(true), ec);
   worker_.connections.add(*this);
 }

@@ -22,7 +22,8 @@ namespace certgate::proxy {
 class TcpSession final : public server::WatchedConnection {
  public:
   TcpSession(server::WorkerContext& worker, std::shared_ptr<const server::Runtime> runtime,
-             const server::ListenerRuntime& listener, net::tcp::socket socket);
+             const server::ListenerRuntime& listener, net::tcp::socket socket,
+             const net::tcp::endpoint& remote);
   ~TcpSession() override;
 
   net::awaitable<void> run();

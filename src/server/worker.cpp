@@ -77,7 +77,8 @@ void Worker::drain() {
 net::awaitable<void> Worker::accept_loop(std::size_t listener_index) {
   auto& acceptor = acceptors_[listener_index];
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(net::use_nothrow);
+    net::tcp::endpoint peer;  // from accept itself: no getpeername() per connection
+    auto [ec, socket] = co_await acceptor.async_accept(peer, net::use_nothrow);
     if (ec == net::asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
       // Out of file descriptors or memory: back off instead of spinning.
@@ -89,10 +90,10 @@ net::awaitable<void> Worker::accept_loop(std::size_t listener_index) {
     if (ctx_.connections.size() >= ctx_.max_connections) continue;  // closes the socket
     const auto& listener = runtime_->listeners()[listener_index];
     if (listener.config->protocol == config::ListenerProtocol::tls) {
-      auto session = std::make_unique<proxy::TcpSession>(ctx_, runtime_, listener, std::move(socket));
+      auto session = std::make_unique<proxy::TcpSession>(ctx_, runtime_, listener, std::move(socket), peer);
       net::asio::co_spawn(ctx_.io, proxy::run_tcp_session(std::move(session)), net::asio::detached);
     } else {
-      auto session = std::make_unique<proxy::HttpSession>(ctx_, runtime_, listener, std::move(socket));
+      auto session = std::make_unique<proxy::HttpSession>(ctx_, runtime_, listener, std::move(socket), peer);
       net::asio::co_spawn(ctx_.io, proxy::run_session(std::move(session)), net::asio::detached);
     }
   }

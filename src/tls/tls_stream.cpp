@@ -44,24 +44,42 @@ awaitable<bool> TlsStream::settle(int rc, error_code& ec) {
       co_return false;
     case SSL_ERROR_SYSCALL: {
       const int saved = errno;
-      last_error_code_ = ERR_peek_error();
-      last_error_ = pki::take_openssl_errors();
+      record_error();
       ec = saved == 0 ? error_code(net::asio::error::eof)
                       : error_code(saved, boost::system::system_category());
       co_return false;
     }
     default:
-      last_error_code_ = ERR_peek_error();
-      last_error_ = pki::take_openssl_errors();
+      record_error();
       ec = error_code(err, tls_category());
       co_return false;
   }
 }
 
+void TlsStream::record_error() {
+  last_error_code_ = ERR_peek_error();
+  last_error_ = pki::take_openssl_errors();
+  if (last_error_code_ == 0) {
+    last_error_code_ = first_error_code_;
+    last_error_ = first_error_;
+  }
+}
+
+bool TlsStream::retry_after_clearing(int rc, bool& retried) {
+  if (retried) return false;
+  const int err = SSL_get_error(ssl_.get(), rc);
+  if (err != SSL_ERROR_SSL && err != SSL_ERROR_SYSCALL) return false;
+  retried = true;
+  // Kept for the log in case the retry fails the same way without saying why again.
+  first_error_code_ = ERR_peek_error();
+  first_error_ = pki::take_openssl_errors();
+  return true;
+}
+
 awaitable<void> TlsStream::handshake(error_code& ec) {
   ec = {};
   for (;;) {
-    ERR_clear_error();
+    ERR_clear_error();  // once per handshake step: its failure reason must be exact (alerts, logs)
     const int rc = SSL_do_handshake(ssl_.get());
     if (rc == 1) co_return;
     if (!co_await settle(rc, ec)) co_return;
@@ -70,31 +88,35 @@ awaitable<void> TlsStream::handshake(error_code& ec) {
 
 awaitable<std::size_t> TlsStream::read_some(net::asio::mutable_buffer buffer, error_code& ec) {
   ec = {};
-  for (;;) {
-    ERR_clear_error();
+  for (bool retried = false;;) {
     std::size_t n = 0;
     const int rc = SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &n);
     if (rc == 1) {
       bytes_read_ += n;
       co_return n;
     }
+    if (retry_after_clearing(rc, retried)) continue;
     if (!co_await settle(rc, ec)) co_return 0;
+    retried = false;
   }
 }
 
 awaitable<void> TlsStream::write_all(const void* data, std::size_t size, error_code& ec) {
   ec = {};
+  bool retried = false;
   while (size > 0) {
-    ERR_clear_error();
     std::size_t n = 0;
     const int rc = SSL_write_ex(ssl_.get(), data, size, &n);
     if (rc == 1) {
       bytes_written_ += n;
       data = static_cast<const char*>(data) + n;
       size -= n;
+      retried = false;
       continue;
     }
+    if (retry_after_clearing(rc, retried)) continue;
     if (!co_await settle(rc, ec)) co_return;
+    retried = false;
   }
 }
 

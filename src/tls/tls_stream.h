@@ -42,12 +42,19 @@ class TlsStream {
   // After an SSL call returned `rc`: waits when OpenSSL needs the socket, else sets `ec`.
   // Returns true when the call should be retried.
   awaitable<bool> settle(int rc, error_code& ec);
+  // Calls run without clearing OpenSSL's error queue first (a thread-local lookup every time). An error a
+  // call reports is trusted only after the queue was cleared and the call retried once, so a stale entry
+  // left by unrelated code cannot fail a healthy connection. True: retry now.
+  bool retry_after_clearing(int rc, bool& retried);
+  void record_error();
   awaitable<void> write_all(const void* data, std::size_t size, error_code& ec);
 
   net::tcp::socket socket_;
   pki::SslPtr ssl_;
   std::string staging_;
   std::string last_error_;
+  unsigned long first_error_code_ = 0;
+  std::string first_error_;
   unsigned long last_error_code_ = 0;
   uint64_t bytes_read_ = 0;
   uint64_t bytes_written_ = 0;
