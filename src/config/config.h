@@ -307,7 +307,7 @@ enum class SessionResumption { cache, tickets, off };
 
 struct TlsSettings {
   SessionResumption session_resumption = SessionResumption::cache;
-  std::size_t session_cache_size = 10000;             // cache: sessions kept (least recently stored go first)
+  std::size_t session_cache_size = 4096;              // cache: sessions kept (least recently stored go first)
   Duration session_lifetime = std::chrono::hours(1);  // cache: how long a session can be resumed
   // tickets: how often generated ticket keys rotate; also the ticket lifetime.
   Duration ticket_key_rotation = std::chrono::hours(1);

@@ -55,7 +55,7 @@ class SessionCache {
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Entry> by_id_;
   std::list<std::string> order_;  // oldest first
-  std::size_t capacity_ = 10000;
+  std::size_t capacity_ = 4096;
 };
 
 }  // namespace certgate::tls

@@ -40,7 +40,7 @@ std::string listeners(const char* protocol) {
 TEST_F(TlsConfigTest, TlsBlockDefaultsAndValues) {
   auto cfg = load(listeners("https") + "routes: []\n");
   EXPECT_EQ(cfg.tls.session_resumption, SessionResumption::cache);
-  EXPECT_EQ(cfg.tls.session_cache_size, 10000u);
+  EXPECT_EQ(cfg.tls.session_cache_size, 4096u);
   EXPECT_EQ(cfg.tls.session_lifetime, 1h);
   EXPECT_EQ(cfg.tls.ticket_key_rotation, 1h);
   EXPECT_TRUE(cfg.tls.ticket_keys_file.empty());
