@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "common/base64.h"
+#include "common/text.h"
 #include "http/cert_formats.h"
 #include "http/xfcc.h"
 #include "pki/pem.h"
@@ -33,14 +34,6 @@ PeerCertificate from_escaped_pem(std::string_view value, std::string_view what) 
   }
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
 PeerCertificate from_base64_der(std::string_view value) {
   const auto text = http::unescape_percent(value);
   if (!text) return PeerCertificate::unreadable("the certificate header has a malformed %-escape");
@@ -48,7 +41,7 @@ PeerCertificate from_base64_der(std::string_view value) {
   std::string_view rest = *text;
   while (!rest.empty() && certs.size() <= kMaxCertificates) {
     const auto comma = rest.find(',');
-    auto item = trim(rest.substr(0, comma));
+    auto item = trim_ows(rest.substr(0, comma));
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     if (item.size() >= 2 && item.front() == ':' && item.back() == ':') item = item.substr(1, item.size() - 2);
     const auto der = base64_decode(item);
@@ -78,7 +71,7 @@ PeerCertificate from_xfcc(std::string_view value) {
 }  // namespace
 
 PeerCertificate certificate_from_header(std::string_view value, config::CertificateHeaderFormat format) {
-  if (trim(value).empty()) return {};
+  if (trim_ows(value).empty()) return {};
   switch (format) {
     case config::CertificateHeaderFormat::escaped_pem:
       return from_escaped_pem(value, "the certificate header");

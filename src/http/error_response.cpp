@@ -1,4 +1,5 @@
 #include "http/error_response.h"
+#include "common/text.h"
 
 #include <boost/beast/core/string.hpp>
 #include <charconv>
@@ -11,19 +12,11 @@ namespace {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
 double parse_q(std::string_view params) {
   double q = 1.0;
   while (!params.empty()) {
     const auto semi = params.find(';');
-    auto param = trim(params.substr(0, semi));
+    auto param = trim_ows(params.substr(0, semi));
     params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
     if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
       std::string value(param.substr(2));
@@ -43,10 +36,10 @@ double quality_of(std::string_view accept, std::string_view type, std::string_vi
   double best_q = 0;
   while (!accept.empty()) {
     const auto comma = accept.find(',');
-    auto item = trim(accept.substr(0, comma));
+    auto item = trim_ows(accept.substr(0, comma));
     accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
     const auto semi = item.find(';');
-    const auto range = trim(item.substr(0, semi));
+    const auto range = trim_ows(item.substr(0, semi));
     const auto params = semi == std::string_view::npos ? std::string_view() : item.substr(semi + 1);
     const auto slash = range.find('/');
     if (slash == std::string_view::npos) continue;

@@ -373,12 +373,9 @@ net::awaitable<bool> HttpSession::forward(RequestParser& parser, Exchange& ex) {
       wait_for(Waiting::nothing, {});
       upstream_socket_ = nullptr;
       if (connect_ec) {
-        const bool timeout = upstream_timed_out_;
-        ex.reason = timeout ? auth::Reason::upstream_timeout : auth::Reason::upstream_unavailable;
         spdlog::warn("{} cannot connect to upstream {}: {}", client_address_, route.config->to.text,
-                     timeout ? "timed out" : connect_ec.message());
-        co_return co_await reply_error(ex, timeout ? 504 : 502, http::default_message(timeout ? 504 : 502),
-                                       false, false);
+                     upstream_timed_out_ ? "timed out" : connect_ec.message());
+        co_return co_await reply_upstream_failure(ex);
       }
       socket.set_option(net::tcp::no_delay(true), connect_ec);
       upstream.emplace(std::move(socket));
@@ -393,9 +390,7 @@ net::awaitable<bool> HttpSession::forward(RequestParser& parser, Exchange& ex) {
     if (failure == http::RelayFailure::output) {
       if (retryable) continue;  // a pooled connection the upstream had already closed
       upstream_socket_ = nullptr;
-      ex.reason = upstream_timed_out_ ? auth::Reason::upstream_timeout : auth::Reason::upstream_unavailable;
-      co_return co_await reply_error(ex, upstream_timed_out_ ? 504 : 502,
-                                     http::default_message(upstream_timed_out_ ? 504 : 502), false, false);
+      co_return co_await reply_upstream_failure(ex);
     }
 
     // 3. The response header (interim 1xx responses are dropped).
@@ -411,12 +406,9 @@ net::awaitable<bool> HttpSession::forward(RequestParser& parser, Exchange& ex) {
     if (ec) {
       if (retryable && !response->got_some() && !upstream_timed_out_) continue;
       upstream_socket_ = nullptr;
-      const bool timeout = upstream_timed_out_;
-      ex.reason = timeout ? auth::Reason::upstream_timeout : auth::Reason::upstream_unavailable;
       spdlog::warn("{} upstream {} failed: {}", client_address_, route.config->to.text,
-                   timeout ? "no response in time" : ec.message());
-      co_return co_await reply_error(ex, timeout ? 504 : 502, http::default_message(timeout ? 504 : 502),
-                                     false, false);
+                   upstream_timed_out_ ? "no response in time" : ec.message());
+      co_return co_await reply_upstream_failure(ex);
     }
 
     // 4. The response, its body streamed back.
@@ -458,6 +450,13 @@ net::awaitable<bool> HttpSession::forward(RequestParser& parser, Exchange& ex) {
     }
     co_return client_keep_alive;
   }
+}
+
+// 504 when the upstream timed out, 502 for anything else it did wrong; the connection then closes.
+net::awaitable<bool> HttpSession::reply_upstream_failure(Exchange& ex) {
+  const unsigned status = upstream_timed_out_ ? 504 : 502;
+  ex.reason = upstream_timed_out_ ? auth::Reason::upstream_timeout : auth::Reason::upstream_unavailable;
+  co_return co_await reply_error(ex, status, http::default_message(status), false, false);
 }
 
 net::awaitable<bool> HttpSession::reply_error(Exchange& ex, unsigned status, std::string_view message,

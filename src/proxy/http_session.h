@@ -71,6 +71,7 @@ class HttpSession final : public server::WatchedConnection {
   net::awaitable<bool> handle_request(RequestParser& parser, Exchange& ex);
   net::awaitable<bool> forward(RequestParser& parser, Exchange& ex);
   net::awaitable<bool> answer_echo(RequestParser& parser, Exchange& ex);
+  net::awaitable<bool> reply_upstream_failure(Exchange& ex);
   net::awaitable<bool> reply_error(Exchange& ex, unsigned status, std::string_view message, bool html,
                                    bool keep_alive);
   net::awaitable<bool> send_response(Exchange& ex, http::StringResponse& res, bool keep_alive);
