@@ -48,6 +48,8 @@ std::string_view to_string(Reason reason) {
       return "upstream_timeout";
     case Reason::idle_timeout:
       return "idle_timeout";
+    case Reason::request_timeout:
+      return "request_timeout";
   }
   return "invalid_certificate";
 }

@@ -30,6 +30,7 @@ enum class Reason : uint8_t {
   upstream_unavailable,
   upstream_timeout,
   idle_timeout,
+  request_timeout,
 };
 
 std::string_view to_string(Reason reason);

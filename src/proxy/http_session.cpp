@@ -58,19 +58,22 @@ bool is_http_error(const error_code& ec) {
 }  // namespace
 
 // Every read and write re-arms the session's deadline for its side, so a timeout bounds inactivity,
-// not the length of a transfer. Once a side has timed out, its operations fail at once.
+// not the length of a transfer; with a fixed deadline instead (the request header's), it bounds the
+// whole operation. Once a side has timed out, its operations fail at once.
 template <class Stream>
 class HttpSession::Timed {
  public:
   Timed(HttpSession& session, Stream& stream, Waiting who, milliseconds timeout)
       : session_(session), stream_(stream), who_(who), timeout_(timeout) {}
+  Timed(HttpSession& session, Stream& stream, Waiting who, server::Clock::time_point deadline)
+      : session_(session), stream_(stream), who_(who), deadline_(deadline) {}
 
   net::awaitable<std::size_t> read_some(net::asio::mutable_buffer buffer, error_code& ec) {
     if (session_.timed_out(who_)) {
       ec = net::asio::error::timed_out;
       co_return 0;
     }
-    session_.wait_for(who_, timeout_);
+    arm();
     const auto n = co_await stream_.read_some(buffer, ec);
     settle(ec);
     co_return n;
@@ -81,12 +84,19 @@ class HttpSession::Timed {
       ec = net::asio::error::timed_out;
       co_return;
     }
-    session_.wait_for(who_, timeout_);
+    arm();
     co_await stream_.write(buffers, ec);
     settle(ec);
   }
 
  private:
+  void arm() {
+    if (deadline_) {
+      session_.wait_until(who_, *deadline_);
+    } else {
+      session_.wait_for(who_, timeout_);
+    }
+  }
   void settle(error_code& ec) {
     session_.wait_for(Waiting::nothing, {});
     if (ec && session_.timed_out(who_)) ec = net::asio::error::timed_out;
@@ -95,7 +105,8 @@ class HttpSession::Timed {
   HttpSession& session_;
   Stream& stream_;
   Waiting who_;
-  milliseconds timeout_;
+  milliseconds timeout_{};
+  std::optional<server::Clock::time_point> deadline_;
 };
 
 HttpSession::HttpSession(server::WorkerContext& worker, std::shared_ptr<const server::Runtime> runtime,
@@ -127,6 +138,11 @@ void HttpSession::wait_for(Waiting who, milliseconds timeout) {
   } else {
     arm(timeout);
   }
+}
+
+void HttpSession::wait_until(Waiting who, server::Clock::time_point deadline) {
+  waiting_ = who;
+  arm_until(deadline);
 }
 
 void HttpSession::on_deadline() {
@@ -211,10 +227,13 @@ net::awaitable<void> HttpSession::run() {
 
 net::awaitable<void> HttpSession::serve_requests() {
   const auto& cfg = runtime_->config();
-  Timed client(*this, tls_, Waiting::client, cfg.timeouts.idle);
   while (!worker_.draining) {
     idle_ = true;
     if (!co_await wait_for_next_request()) co_return;
+    // From its first byte, the whole request header must arrive within timeouts.request_header
+    // (a slow-header client holds a connection for that long at most, however it trickles).
+    const auto started = server::Clock::now();
+    Timed client(*this, tls_, Waiting::client, started + cfg.timeouts.request_header);
     RequestParser parser;
     parser.header_limit(static_cast<std::uint32_t>(cfg.limits.max_header_bytes));
     parser.body_limit(boost::none);
@@ -222,25 +241,38 @@ net::awaitable<void> HttpSession::serve_requests() {
     error_code ec;
     co_await http::read_header(client, buffer_, parser, ec);
     idle_ = false;
-    ex.started = std::chrono::steady_clock::now();
+    ex.started = started;
     ex.bytes_in_start = tls_.bytes_read();
     ex.bytes_out_start = tls_.bytes_written();
     if (ec) {
-      if (ec == bhttp::error::header_limit) {
-        ex.reason = auth::Reason::bad_request;
-        co_await reply_error(ex, 431, http::default_message(431), false, false);
-        log_exchange(ex);
-      } else if (parser.got_some() && is_http_error(ec)) {
-        ex.reason = auth::Reason::bad_request;
-        co_await reply_error(ex, 400, http::default_message(400), false, false);
-        log_exchange(ex);
-      }
+      co_await reply_header_failure(ex, parser, ec);
       co_return;
     }
     const bool keep_open = co_await handle_request(parser, ex);
     log_exchange(ex);
     if (!keep_open) co_return;
   }
+}
+
+// A request whose header could not be read: 431, 400 or 408 when the client sent part of one (and is
+// still there to hear it); a connection closed or reset between requests gets nothing and no log line.
+net::awaitable<void> HttpSession::reply_header_failure(Exchange& ex, const RequestParser& parser,
+                                                       const error_code& ec) {
+  unsigned status = 0;
+  if (ec == bhttp::error::header_limit) {
+    status = 431;
+    ex.reason = auth::Reason::bad_request;
+  } else if (parser.got_some() && is_http_error(ec)) {
+    status = 400;
+    ex.reason = auth::Reason::bad_request;
+  } else if (parser.got_some() && ec == net::asio::error::timed_out) {
+    status = 408;
+    ex.reason = auth::Reason::request_timeout;
+    client_timed_out_ = false;  // the deadline was the header's; the 408 gets the usual write timeout
+  }
+  if (status == 0) co_return;
+  co_await reply_error(ex, status, http::default_message(status), false, false);
+  log_exchange(ex);
 }
 
 net::awaitable<bool> HttpSession::handle_request(RequestParser& parser, Exchange& ex) {

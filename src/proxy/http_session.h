@@ -69,6 +69,8 @@ class HttpSession final : public server::WatchedConnection {
   void release_buffers();
   // Returns whether the connection stays open for another request.
   net::awaitable<bool> handle_request(RequestParser& parser, Exchange& ex);
+  net::awaitable<void> reply_header_failure(Exchange& ex, const RequestParser& parser,
+                                            const net::error_code& ec);
   net::awaitable<bool> forward(RequestParser& parser, Exchange& ex);
   net::awaitable<bool> answer_echo(RequestParser& parser, Exchange& ex);
   net::awaitable<bool> reply_upstream_failure(Exchange& ex);
@@ -80,6 +82,7 @@ class HttpSession final : public server::WatchedConnection {
                                 const std::string& normalized_target);
   bool keep_client_alive(const Exchange& ex) const { return ex.client_keep_alive && !worker_.draining; }
   void wait_for(Waiting who, std::chrono::milliseconds timeout);
+  void wait_until(Waiting who, server::Clock::time_point deadline);
   bool timed_out(Waiting who) const {
     return who == Waiting::client ? client_timed_out_ : upstream_timed_out_;
   }

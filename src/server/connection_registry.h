@@ -16,6 +16,7 @@ class WatchedConnection
   virtual ~WatchedConnection() = default;
 
   void arm(Clock::duration timeout) { deadline_ = Clock::now() + timeout; }
+  void arm_until(Clock::time_point deadline) { deadline_ = deadline; }
   void disarm() { deadline_ = Clock::time_point::max(); }
   Clock::time_point deadline() const { return deadline_; }
 

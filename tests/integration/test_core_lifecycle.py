@@ -100,23 +100,28 @@ def test_sigterm_with_idle_keep_alive_connection_respects_shutdown_timeout(gatew
 
 # --- connection timeouts ----------------------------------------------------------------------------------
 
-def _closed_by_peer(sock, within: float) -> bool:
-    """True if the peer closes `sock` (EOF or reset) within `within` seconds; any bytes received first
-    (e.g. a 408 response) are ignored."""
+def _closed_by_peer(sock, within: float) -> tuple[bool, bytes]:
+    """(closed, received): whether the peer closes `sock` (EOF or reset) within `within` seconds, and the
+    application bytes it sent first (e.g. a 408 response). A TLS socket is readable for post-handshake
+    records (TLS 1.3 session tickets) that carry no application data: a read that finds none within a
+    short timeout is not a close."""
     deadline = time.monotonic() + within
+    received = b""
+    sock.settimeout(0.2)
     while time.monotonic() < deadline:
         r, _, _ = select.select([sock], [], [], max(0.0, deadline - time.monotonic()))
         if not r:
             continue
         try:
             data = sock.recv(65536)
-        except ssl.SSLWantReadError:
+        except (ssl.SSLWantReadError, socket.timeout):
             continue
         except (ssl.SSLError, ConnectionResetError, BrokenPipeError, OSError):
-            return True
+            return True, received
         if not data:
-            return True
-    return False
+            return True, received
+        received += data
+    return False, received
 
 
 def test_idle_keep_alive_connection_is_closed(gateway_factory, std_pki, upstream):
@@ -124,25 +129,66 @@ def test_idle_keep_alive_connection_is_closed(gateway_factory, std_pki, upstream
     cl = _client(gw, std_pki)
     try:
         assert cl.get(f"/t/{token()}").status == 200
-        assert _closed_by_peer(cl.sock, within=4.0), "idle connection still open 4 s after a 1 s idle timeout"
+        closed, sent = _closed_by_peer(cl.sock, within=4.0)
+        assert closed, "idle connection still open 4 s after a 1 s idle timeout"
+        assert sent == b"", "an idle connection is closed without a response"
     finally:
         cl.close()
 
 
-def test_request_header_timeout(gateway_factory, std_pki, upstream):
-    gw = _gw(gateway_factory, std_pki, upstream, request_header="1s")
+def _trickle_header(gw, std_pki, first: bytes, dribble: bytes, pause: float, within: float):
+    """Sends `first`, then one byte of `dribble` every `pause` seconds without ever finishing the header;
+    returns (closed, bytes received, seconds until closed)."""
     a = std_pki.alice
     ctx = make_context(std_pki.server_ca.cert_path, a.cert_path, a.key_path)
     with socket.create_connection(("127.0.0.1", gw.port), timeout=5) as raw:
         s = ctx.wrap_socket(raw, server_hostname="req.test")
-        s.sendall(b"GET /t/partial HTTP/1.1\r\nHost: req.test\r\nX-Slow: ")  # never finished
-        assert _closed_by_peer(s, within=4.0), "incomplete request header still open 4 s after a 1 s timeout"
+        t0 = time.monotonic()
+        s.sendall(first)
+        received = b""
+        for i in range(int(within / pause)):
+            closed, got = _closed_by_peer(s, within=pause)
+            received += got
+            if closed:
+                return True, received, time.monotonic() - t0
+            try:
+                s.sendall(dribble[i % len(dribble):][:1])
+            except OSError:
+                return True, received, time.monotonic() - t0
+        return False, received, time.monotonic() - t0
+
+
+def test_request_header_timeout_bounds_the_whole_header(gateway_factory, std_pki, upstream):
+    # A header trickled in a byte every 0.3 s never lets the 60 s idle timeout fire; the request header
+    # timeout (1 s, counted from the request's first byte) must end it with a 408 and a log line.
+    gw = _gw(gateway_factory, std_pki, upstream, request_header="1s")
+    t = token()
+    closed, sent, after = _trickle_header(gw, std_pki, f"GET /t/{t} HTTP/1.1\r\nHost: req.test\r\n".encode(),
+                                          b"X-Slow: aaaaaaaa", pause=0.3, within=6.0)
+    assert closed, "a trickled request header still open 6 s after a 1 s request_header timeout"
+    assert 0.9 <= after <= 3.5, f"closed after {after:.1f} s, expected ≈ 1 s"
+    assert sent.startswith(b"HTTP/1.1 408 "), sent[:80]
+    assert b"connection: close" in sent.lower()
+    entry = gw.wait_for_log(lambda e: t in e.get("path", "") or e.get("status") == 408)
+    assert entry["status"] == 408 and entry["reason"] == "request_timeout", entry
+
+
+def test_request_header_timeout_does_not_cut_idle_wait(gateway_factory, std_pki, upstream):
+    # Between requests the idle timeout applies, not the (shorter) request header timeout.
+    gw = _gw(gateway_factory, std_pki, upstream, request_header="1s", idle="10s")
+    cl = _client(gw, std_pki)
+    try:
+        assert cl.get(f"/t/{token()}").status == 200
+        time.sleep(2.0)
+        assert cl.get(f"/t/{token()}").status == 200, "connection closed by the request header timeout while idle"
+    finally:
+        cl.close()
 
 
 def test_handshake_timeout(gateway_factory, std_pki, upstream):
     gw = _gw(gateway_factory, std_pki, upstream, handshake="1s")
     with socket.create_connection(("127.0.0.1", gw.port), timeout=5) as raw:  # no ClientHello
-        assert _closed_by_peer(raw, within=4.0), "TCP connection without a handshake still open after 4 s"
+        assert _closed_by_peer(raw, within=4.0)[0], "TCP connection without a handshake still open after 4 s"
 
 
 # --- access log destinations ------------------------------------------------------------------------------
