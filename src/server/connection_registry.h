@@ -1,6 +1,7 @@
 // Every live connection of a worker, for two jobs that must not cost anything per request:
 // deadlines (a connection stores a time point; the worker's tick enforces it) and draining at
-// shutdown. An intrusive list: registering and leaving allocate nothing.
+// shutdown. An intrusive list: registering and leaving allocate nothing, and the count is kept on the
+// side because the list's own size() walks it (O(n) per accepted connection at 10,000 connections).
 #pragma once
 
 #include <boost/intrusive/list.hpp>
@@ -10,10 +11,12 @@ namespace certgate::server {
 
 using Clock = std::chrono::steady_clock;
 
+class ConnectionRegistry;
+
 class WatchedConnection
     : public boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
  public:
-  virtual ~WatchedConnection() = default;
+  virtual ~WatchedConnection();
 
   void arm(Clock::duration timeout) { deadline_ = Clock::now() + timeout; }
   void arm_until(Clock::time_point deadline) { deadline_ = deadline; }
@@ -29,14 +32,29 @@ class WatchedConnection
   virtual void on_tick(Clock::time_point /*now*/) {}
 
  private:
+  friend class ConnectionRegistry;
   Clock::time_point deadline_ = Clock::time_point::max();
+  ConnectionRegistry* registry_ = nullptr;  // for the count; the hook unlinks itself
 };
 
 class ConnectionRegistry {
  public:
-  void add(WatchedConnection& c) { list_.push_back(c); }
-  std::size_t size() const { return list_.size(); }
-  bool empty() const { return list_.empty(); }
+  ConnectionRegistry() = default;
+  ConnectionRegistry(const ConnectionRegistry&) = delete;
+  ConnectionRegistry& operator=(const ConnectionRegistry&) = delete;
+  // Connections that outlive the registry (frames destroyed with the io_context) must not count down.
+  ~ConnectionRegistry() {
+    for (auto& c : list_)
+      c.registry_ = nullptr;
+  }
+
+  void add(WatchedConnection& c) {
+    list_.push_back(c);
+    c.registry_ = this;
+    ++size_;
+  }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
 
   void tick(Clock::time_point now) {
     for (auto& c : list_) {
@@ -54,7 +72,13 @@ class ConnectionRegistry {
   }
 
  private:
+  friend class WatchedConnection;
   boost::intrusive::list<WatchedConnection, boost::intrusive::constant_time_size<false>> list_;
+  std::size_t size_ = 0;
 };
+
+inline WatchedConnection::~WatchedConnection() {
+  if (registry_) --registry_->size_;
+}
 
 }  // namespace certgate::server
