@@ -115,7 +115,8 @@ const CertificateFacts& PeerCertificate::facts() {
 }
 
 const CertificateAttributes& PeerCertificate::attributes() {
-  if (!attributes_) attributes_ = read_certificate_attributes(leaf_.get());
+  if (!attributes_)
+    attributes_ = std::make_unique<CertificateAttributes>(read_certificate_attributes(leaf_.get()));
   return *attributes_;
 }
 

@@ -86,7 +86,7 @@ class PeerCertificate {
   std::vector<Cached> verified_;
   std::shared_ptr<const CertificateFacts> facts_;
   std::optional<pki::Sha256> leaf_digest_;
-  std::optional<CertificateAttributes> attributes_;
+  std::unique_ptr<CertificateAttributes> attributes_;  // large, for identity/policy routes only
   std::optional<std::time_t> at_;
   RevocationMemo revocation_memo_;
   std::unique_ptr<CertificateForms> forms_;  // large and often unused: allocated on first use

@@ -225,33 +225,41 @@ net::awaitable<void> HttpSession::run() {
   tls_.shutdown();
 }
 
+// The request's state (parser, exchange) lives in serve_request's frame, which exists only while a
+// request is being served: an idle keep-alive connection holds just this loop's small frame.
 net::awaitable<void> HttpSession::serve_requests() {
-  const auto& cfg = runtime_->config();
-  while (!worker_.draining) {
+  bool open = true;
+  while (open && !worker_.draining) {
     idle_ = true;
-    if (!co_await wait_for_next_request()) co_return;
-    // From its first byte, the whole request header must arrive within timeouts.request_header
-    // (a slow-header client holds a connection for that long at most, however it trickles).
-    const auto started = server::Clock::now();
-    Timed client(*this, tls_, Waiting::client, started + cfg.timeouts.request_header);
-    RequestParser parser;
-    parser.header_limit(static_cast<std::uint32_t>(cfg.limits.max_header_bytes));
-    parser.body_limit(boost::none);
-    Exchange ex;
-    error_code ec;
-    co_await http::read_header(client, buffer_, parser, ec);
-    idle_ = false;
-    ex.started = started;
-    ex.bytes_in_start = tls_.bytes_read();
-    ex.bytes_out_start = tls_.bytes_written();
-    if (ec) {
-      co_await reply_header_failure(ex, parser, ec);
-      co_return;
-    }
-    const bool keep_open = co_await handle_request(parser, ex);
-    log_exchange(ex);
-    if (!keep_open) co_return;
+    open = co_await wait_for_next_request();
+    // (GCC 12 miscompiles two `if (!co_await ...)` in one loop: keep the results in a variable.)
+    if (open) open = co_await serve_request();
   }
+}
+
+net::awaitable<bool> HttpSession::serve_request() {
+  const auto& cfg = runtime_->config();
+  // From its first byte, the whole request header must arrive within timeouts.request_header
+  // (a slow-header client holds a connection for that long at most, however it trickles).
+  const auto started = server::Clock::now();
+  Timed client(*this, tls_, Waiting::client, started + cfg.timeouts.request_header);
+  RequestParser parser;
+  parser.header_limit(static_cast<std::uint32_t>(cfg.limits.max_header_bytes));
+  parser.body_limit(boost::none);
+  Exchange ex;
+  error_code ec;
+  co_await http::read_header(client, buffer_, parser, ec);
+  idle_ = false;
+  ex.started = started;
+  ex.bytes_in_start = tls_.bytes_read();
+  ex.bytes_out_start = tls_.bytes_written();
+  if (ec) {
+    co_await reply_header_failure(ex, parser, ec);
+    co_return false;
+  }
+  const bool keep_open = co_await handle_request(parser, ex);
+  log_exchange(ex);
+  co_return keep_open;
 }
 
 // A request whose header could not be read: 431, 400 or 408 when the client sent part of one (and is

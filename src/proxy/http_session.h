@@ -64,6 +64,8 @@ class HttpSession final : public server::WatchedConnection {
   class Timed;
 
   net::awaitable<void> serve_requests();
+  // Reads and answers one request; false when the connection must close.
+  net::awaitable<bool> serve_request();
   // Waits for the next request without holding a buffer (see on_tick). False: closed or timed out.
   net::awaitable<bool> wait_for_next_request();
   void release_buffers();

@@ -1,6 +1,7 @@
 // What the handshake callbacks learn about one connection, for the session that owns it.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -23,8 +24,9 @@ struct HandshakeInfo {
   SessionIdContext session_id_context{};  // what this connection's tickets are bound to
   // reject_connection: the verification done during the handshake (full or resumed), so requests
   // need not repeat it.
-  std::optional<pki::VerifyOutcome> verified;
-  std::optional<HandshakeRejection> rejection;
+  // Both on the heap: set only by reject_connection routes, and this struct lives as long as the connection.
+  std::unique_ptr<pki::VerifyOutcome> verified;
+  std::unique_ptr<HandshakeRejection> rejection;
 };
 
 }  // namespace certgate::tls

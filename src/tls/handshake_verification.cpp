@@ -43,11 +43,11 @@ int verify_client_certificate(X509_STORE_CTX* store, void*) {
   request.max_verify_depth = info->profile->max_verify_depth;
   auto outcome = pki::verify_client_chain(*info->profile->handshake_trust, request);
   if (outcome.ok) {
-    info->verified = std::move(outcome);
+    info->verified = std::make_unique<pki::VerifyOutcome>(std::move(outcome));
     return 1;
   }
-  info->rejection = HandshakeRejection{outcome.reason, request.leaf ? pki::subject_dn(request.leaf) : "",
-                                       std::move(outcome.detail)};
+  info->rejection = std::make_unique<HandshakeRejection>(HandshakeRejection{
+      outcome.reason, request.leaf ? pki::subject_dn(request.leaf) : "", std::move(outcome.detail)});
   X509_STORE_CTX_set_error(store, x509_error_for(outcome.reason));
   return 0;
 }
@@ -60,7 +60,7 @@ bool verify_resumed_certificate(SSL_SESSION* session, STACK_OF(X509) * intermedi
   request.max_verify_depth = info.profile->max_verify_depth;
   auto outcome = pki::verify_client_chain(*info.profile->handshake_trust, request);
   if (!outcome.ok) return false;
-  info.verified = std::move(outcome);
+  info.verified = std::make_unique<pki::VerifyOutcome>(std::move(outcome));
   return true;
 }
 
