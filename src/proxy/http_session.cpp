@@ -127,8 +127,10 @@ HttpSession::HttpSession(server::WorkerContext& worker, std::shared_ptr<const se
 
 HttpSession::~HttpSession() = default;
 
-net::awaitable<void> run_session(std::unique_ptr<HttpSession> session) {
-  co_await session->run();
+void spawn_session(net::asio::io_context& io, std::unique_ptr<HttpSession> session) {
+  // The completion handler owns the session: no wrapper coroutine frame per connection.
+  auto& s = *session;
+  net::asio::co_spawn(io, s.run(), [owned = std::move(session)](const std::exception_ptr&) {});
 }
 
 void HttpSession::wait_for(Waiting who, milliseconds timeout) {
@@ -180,21 +182,26 @@ void HttpSession::release_buffers() {
   SSL_free_buffers(tls_.ssl());
 }
 
-net::awaitable<bool> HttpSession::wait_for_next_request() {
-  if (buffer_.size() > 0 || SSL_has_pending(tls_.ssl())) co_return true;  // pipelined: no wait
-  // A peek that finds nothing also re-arms the edge-triggered poll, so the wait below cannot miss data.
+HttpSession::NextRequest HttpSession::next_request_state() {
+  if (buffer_.size() > 0 || SSL_has_pending(tls_.ssl())) return NextRequest::ready;  // pipelined
+  // A peek that finds nothing also re-arms the edge-triggered poll, so a wait that follows cannot miss data.
   char probe;
   const ssize_t n = ::recv(tls_.socket().native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n > 0) co_return true;
-  if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) co_return false;
+  if (n > 0) return NextRequest::ready;
+  if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return NextRequest::closed;
+  return NextRequest::wait;
+}
+
+void HttpSession::park() {
   parked_ = true;
   buffers_released_ = false;
   parked_since_ = server::Clock::now();
   wait_for(Waiting::client, runtime_->config().timeouts.idle);
-  auto [ec] = co_await tls_.socket().async_wait(net::tcp::socket::wait_read, net::use_nothrow);
+}
+
+void HttpSession::unpark() {
   wait_for(Waiting::nothing, {});
   parked_ = false;
-  co_return !ec;
 }
 
 std::span<char> HttpSession::body_chunk() {
@@ -202,16 +209,36 @@ std::span<char> HttpSession::body_chunk() {
   return {body_chunk_.get(), kBodyChunk};
 }
 
+// Between requests a connection holds only this frame (and the wait's operation): the handshake's and
+// each request's state live in frames that end with them, and buffers are released (on_tick).
 net::awaitable<void> HttpSession::run() {
-  if (!tls_.ssl()) co_return;
-  const auto& timeouts = runtime_->config().timeouts;
+  bool open = false;
+  if (tls_.ssl()) open = co_await handshake();
+  while (open && !worker_.draining) {
+    idle_ = true;
+    const auto next = next_request_state();
+    if (next == NextRequest::wait) {
+      park();
+      auto [ec] = co_await tls_.socket().async_wait(net::tcp::socket::wait_read, net::use_nothrow);
+      unpark();
+      open = !ec;
+    } else {
+      open = next == NextRequest::ready;
+    }
+    // (GCC 12 miscompiles two `if (!co_await ...)` in one loop: results go through a variable.)
+    if (open) open = co_await serve_request();
+  }
+  if (tls_.ssl()) tls_.shutdown();
+}
+
+net::awaitable<bool> HttpSession::handshake() {
   error_code ec;
-  wait_for(Waiting::client, timeouts.handshake);
+  wait_for(Waiting::client, runtime_->config().timeouts.handshake);
   co_await tls_.handshake(ec);
   wait_for(Waiting::nothing, {});
   if (ec) {
     tls::log_handshake_failure(client_address_, handshake_, tls_, ec);
-    co_return;
+    co_return false;
   }
   tls_version_ = SSL_get_version(tls_.ssl());
   resumed_ = SSL_session_reused(tls_.ssl()) == 1;
@@ -221,20 +248,7 @@ net::awaitable<void> HttpSession::run() {
                 std::move(*handshake_.verified));
   }
   forwarding_.set_local_certificate(SSL_get_certificate(tls_.ssl()));
-  co_await serve_requests();
-  tls_.shutdown();
-}
-
-// The request's state (parser, exchange) lives in serve_request's frame, which exists only while a
-// request is being served: an idle keep-alive connection holds just this loop's small frame.
-net::awaitable<void> HttpSession::serve_requests() {
-  bool open = true;
-  while (open && !worker_.draining) {
-    idle_ = true;
-    open = co_await wait_for_next_request();
-    // (GCC 12 miscompiles two `if (!co_await ...)` in one loop: keep the results in a variable.)
-    if (open) open = co_await serve_request();
-  }
+  co_return true;
 }
 
 net::awaitable<bool> HttpSession::serve_request() {

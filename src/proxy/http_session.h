@@ -63,11 +63,16 @@ class HttpSession final : public server::WatchedConnection {
   template <class Stream>
   class Timed;
 
-  net::awaitable<void> serve_requests();
+  // False: the handshake failed (logged).
+  net::awaitable<bool> handshake();
   // Reads and answers one request; false when the connection must close.
   net::awaitable<bool> serve_request();
-  // Waits for the next request without holding a buffer (see on_tick). False: closed or timed out.
-  net::awaitable<bool> wait_for_next_request();
+  // Whether the next request's bytes are already here, the client closed, or the connection must wait
+  // for them (parked: without buffers after a moment, see on_tick).
+  enum class NextRequest { ready, closed, wait };
+  NextRequest next_request_state();
+  void park();
+  void unpark();
   void release_buffers();
   // Returns whether the connection stays open for another request.
   net::awaitable<bool> handle_request(RequestParser& parser, Exchange& ex);
@@ -120,7 +125,7 @@ class HttpSession final : public server::WatchedConnection {
   std::unique_ptr<char[]> body_chunk_;
 };
 
-// Owns the session for the coroutine's lifetime.
-net::awaitable<void> run_session(std::unique_ptr<HttpSession> session);
+// Runs the session on `io`, which owns it until it ends.
+void spawn_session(net::asio::io_context& io, std::unique_ptr<HttpSession> session);
 
 }  // namespace certgate::proxy

@@ -94,7 +94,7 @@ net::awaitable<void> Worker::accept_loop(std::size_t listener_index) {
       net::asio::co_spawn(ctx_.io, proxy::run_tcp_session(std::move(session)), net::asio::detached);
     } else {
       auto session = std::make_unique<proxy::HttpSession>(ctx_, runtime_, listener, std::move(socket), peer);
-      net::asio::co_spawn(ctx_.io, proxy::run_session(std::move(session)), net::asio::detached);
+      proxy::spawn_session(ctx_.io, std::move(session));
     }
   }
 }

@@ -56,12 +56,23 @@ awaitable<bool> TlsStream::settle(int rc, error_code& ec) {
   }
 }
 
+TlsStream::ErrorTexts& TlsStream::error_texts() {
+  if (!error_texts_) error_texts_ = std::make_unique<ErrorTexts>();
+  return *error_texts_;
+}
+
+const std::string& TlsStream::last_error() const {
+  static const std::string none;
+  return error_texts_ ? error_texts_->last : none;
+}
+
 void TlsStream::record_error() {
+  auto& texts = error_texts();
   last_error_code_ = ERR_peek_error();
-  last_error_ = pki::take_openssl_errors();
+  texts.last = pki::take_openssl_errors();
   if (last_error_code_ == 0) {
     last_error_code_ = first_error_code_;
-    last_error_ = first_error_;
+    texts.last = texts.first;
   }
 }
 
@@ -72,7 +83,7 @@ bool TlsStream::retry_after_clearing(int rc, bool& retried) {
   retried = true;
   // Kept for the log in case the retry fails the same way without saying why again.
   first_error_code_ = ERR_peek_error();
-  first_error_ = pki::take_openssl_errors();
+  error_texts().first = pki::take_openssl_errors();
   return true;
 }
 

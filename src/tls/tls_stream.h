@@ -4,6 +4,7 @@
 // OpenSSL already has the data.
 #pragma once
 
+#include <memory>
 #include <span>
 #include <string>
 
@@ -29,7 +30,7 @@ class TlsStream {
   net::tcp::socket& socket() { return socket_; }
   SSL* ssl() const { return ssl_.get(); }
   // OpenSSL's description of the last TLS failure, for the log.
-  const std::string& last_error() const { return last_error_; }
+  const std::string& last_error() const;
   // OpenSSL's first error code of the last TLS failure (0 when none), e.g. to tell why a handshake failed.
   unsigned long last_error_code() const { return last_error_code_; }
   // Application bytes moved so far, for the access log.
@@ -52,9 +53,14 @@ class TlsStream {
   net::tcp::socket socket_;
   pki::SslPtr ssl_;
   std::string staging_;
-  std::string last_error_;
+  // Rare, and every connection carries this class: the texts live on the heap once there is an error.
+  struct ErrorTexts {
+    std::string first;
+    std::string last;
+  };
+  ErrorTexts& error_texts();
+  std::unique_ptr<ErrorTexts> error_texts_;
   unsigned long first_error_code_ = 0;
-  std::string first_error_;
   unsigned long last_error_code_ = 0;
   uint64_t bytes_read_ = 0;
   uint64_t bytes_written_ = 0;
