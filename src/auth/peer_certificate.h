@@ -73,7 +73,10 @@ class PeerCertificate {
     uint64_t crl_version = 0;     // of that route's crl_file at the time
     revocation::Verdict verdict;
   };
-  RevocationMemo& revocation_memo() { return revocation_memo_; }
+  RevocationMemo& revocation_memo() {
+    if (!revocation_memo_) revocation_memo_ = std::make_unique<RevocationMemo>();
+    return *revocation_memo_;
+  }
 
  private:
   struct Cached {
@@ -88,8 +91,8 @@ class PeerCertificate {
   std::optional<pki::Sha256> leaf_digest_;
   std::unique_ptr<CertificateAttributes> attributes_;  // large, for identity/policy routes only
   std::optional<std::time_t> at_;
-  RevocationMemo revocation_memo_;
-  std::unique_ptr<CertificateForms> forms_;  // large and often unused: allocated on first use
+  std::unique_ptr<RevocationMemo> revocation_memo_;  // routes that check revocation only
+  std::unique_ptr<CertificateForms> forms_;          // large and often unused: allocated on first use
   bool unreadable_ = false;
 };
 

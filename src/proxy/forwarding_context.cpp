@@ -6,7 +6,7 @@ namespace certgate::proxy {
 
 const std::vector<std::string>& ForwardingContext::local_uri_sans() {
   if (!local_uri_sans_) {
-    local_uri_sans_.emplace();
+    local_uri_sans_ = std::make_unique<std::vector<std::string>>();
     if (local_certificate_) {
       for (auto& san : pki::subject_alt_names(local_certificate_)) {
         if (san.kind == pki::SubjectAltName::Kind::uri) local_uri_sans_->push_back(std::move(san.value));

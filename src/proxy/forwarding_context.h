@@ -43,7 +43,7 @@ class ForwardingContext {
  private:
   std::unique_ptr<jwt::AssertionCache> jwt_cache_;
   X509* local_certificate_ = nullptr;
-  std::optional<std::vector<std::string>> local_uri_sans_;
+  std::unique_ptr<std::vector<std::string>> local_uri_sans_;  // read on first use
 };
 
 }  // namespace certgate::proxy

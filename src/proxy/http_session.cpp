@@ -117,8 +117,10 @@ HttpSession::HttpSession(server::WorkerContext& worker, std::shared_ptr<const se
       listener_(listener),
       tls_(std::move(socket), listener.tls->new_connection(&handshake_)) {
   error_code ec;
-  client_ip_ = remote.address().to_string();
   client_address_ = endpoint_text(remote);
+  const bool v6 = remote.address().is_v6();
+  client_ip_begin_ = v6 ? 1 : 0;  // "[ip]:port" or "ip:port"
+  client_ip_length_ = static_cast<uint8_t>(client_address_.rfind(':') - (v6 ? 2 : 0));
   trusted_input_ = TrustedHeaderInput(runtime_->config(), remote.address());
   forwarding_ = ForwardingContext(runtime_->jwt_keys(), runtime_->config().jwt.issuer, listener.config->port);
   tls_.socket().set_option(net::tcp::no_delay(true), ec);
@@ -240,7 +242,6 @@ net::awaitable<bool> HttpSession::handshake() {
     tls::log_handshake_failure(client_address_, handshake_, tls_, ec);
     co_return false;
   }
-  tls_version_ = SSL_get_version(tls_.ssl());
   resumed_ = SSL_session_reused(tls_.ssl()) == 1;
   peer_ = auth::PeerCertificate::from_connection(tls_.ssl());
   if (handshake_.verified) {  // reject_connection: verified in the handshake, not again per request
@@ -358,7 +359,7 @@ void HttpSession::prepare_upstream_request(RequestParser& parser, const Exchange
     collect_incoming_xfcc(req, forwarding_.incoming_xfcc);
   http::strip_request_headers(req, runtime_->extra_gateway_headers());
   req.erase(bhttp::field::expect);
-  http::set_forwarded_headers(req, client_ip_, original_host.empty() ? ex.host : original_host);
+  http::set_forwarded_headers(req, client_ip(), original_host.empty() ? ex.host : original_host);
   add_upstream_headers(req, route, decision, peer_of(ex), forwarding_);
   if (route.to.kind == config::UpstreamKind::http && !route.preserve_host) {
     req.set(bhttp::field::host, ex.route->upstream_authority);
@@ -554,7 +555,7 @@ void HttpSession::log_exchange(const Exchange& ex) {
   r.bytes_out = tls_.bytes_written() - ex.bytes_out_start;
   r.duration_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ex.started).count();
-  r.tls_version = tls_version_;
+  r.tls_version = SSL_get_version(tls_.ssl());
   r.resumed = resumed_;
   if (auto& peer = peer_of(ex); peer.present()) {
     r.cert_fingerprint = peer.facts().fingerprint;

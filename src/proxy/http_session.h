@@ -58,7 +58,7 @@ class HttpSession final : public server::WatchedConnection {
     bool client_keep_alive = true;  // as the client asked, read before the headers are rewritten
     bool expect_continue = false;
   };
-  enum class Waiting { nothing, client, upstream };
+  enum class Waiting : uint8_t { nothing, client, upstream };
   // A stream whose every operation runs under this session's deadline for one side.
   template <class Stream>
   class Timed;
@@ -97,6 +97,9 @@ class HttpSession final : public server::WatchedConnection {
   void log_exchange(const Exchange& ex);
   void log_denied(const Exchange& ex, const auth::Decision& decision);
   auth::PeerCertificate& peer_of(const Exchange& ex) { return ex.peer ? *ex.peer : peer_; }
+  std::string_view client_ip() const {
+    return std::string_view(client_address_).substr(client_ip_begin_, client_ip_length_);
+  }
 
   server::WorkerContext& worker_;
   std::shared_ptr<const server::Runtime> runtime_;
@@ -107,14 +110,15 @@ class HttpSession final : public server::WatchedConnection {
   auth::PeerCertificate peer_;
   TrustedHeaderInput trusted_input_;
   ForwardingContext forwarding_;
-  std::string client_address_;  // "ip:port"
-  std::string client_ip_;
-  const char* tls_version_ = "";
+  std::string client_address_;  // "ip:port", "[ip6]:port"
+  net::tcp::socket* upstream_socket_ = nullptr;
+  // Small fields together: 10,000 idle connections are 10,000 of these objects.
+  uint8_t client_ip_begin_ = 0;  // the address within client_address_ (46 characters at most)
+  uint8_t client_ip_length_ = 0;
   bool resumed_ = false;
 
   // Deadline bookkeeping: which side a timeout cancels, and whether it fired.
   Waiting waiting_ = Waiting::nothing;
-  net::tcp::socket* upstream_socket_ = nullptr;
   bool client_timed_out_ = false;
   bool upstream_timed_out_ = false;
   bool idle_ = false;              // between requests: safe to close at once when draining
