@@ -1,32 +1,14 @@
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
-#include "config/config_error.h"
-#include "config/loader.h"
+#include "config_text_test_support.h"
 
 using namespace certgate::config;
 
 namespace {
 
-// Every file the loader checks must exist; these tests point at /dev/null-like paths they create.
-class LoaderTest : public ::testing::Test {
+class LoaderTest : public certgate::config::testing::ConfigTextTest {
  protected:
-  void SetUp() override {
-    dir_ = ::testing::TempDir() + "/loader-" + std::to_string(::getpid());
-    std::system(
-        ("mkdir -p " + dir_ + " && touch " + dir_ + "/c.pem " + dir_ + "/k.pem " + dir_ + "/ca.pem").c_str());
-  }
-  Config load(const std::string& yaml) { return load_config_text(yaml, dir_ + "/certgate.yaml"); }
-  std::string error(const std::string& yaml) {
-    try {
-      load(yaml);
-    } catch (const ConfigError& e) {
-      return e.what();
-    }
-    return "no error";
-  }
-  std::string dir_;
+  void SetUp() override { make_dir("loader"); }
 };
 
 constexpr const char* kBase = R"(listeners:

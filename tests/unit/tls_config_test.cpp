@@ -1,33 +1,15 @@
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
-#include "config/config_error.h"
-#include "config/loader.h"
+#include "config_text_test_support.h"
 
 using namespace certgate::config;
 using namespace std::chrono_literals;
 
 namespace {
 
-class TlsConfigTest : public ::testing::Test {
+class TlsConfigTest : public certgate::config::testing::ConfigTextTest {
  protected:
-  void SetUp() override {
-    dir_ = ::testing::TempDir() + "/tls-config-" + std::to_string(::getpid());
-    std::system(("mkdir -p " + dir_ + " && touch " + dir_ + "/c.pem " + dir_ + "/k.pem " + dir_ + "/ca.pem " +
-                 dir_ + "/ticket.keys")
-                    .c_str());
-  }
-  Config load(const std::string& yaml) { return load_config_text(yaml, dir_ + "/certgate.yaml"); }
-  std::string error(const std::string& yaml) {
-    try {
-      load(yaml);
-    } catch (const ConfigError& e) {
-      return e.what();
-    }
-    return "no error";
-  }
-  std::string dir_;
+  void SetUp() override { make_dir("tls-config", {"ticket.keys"}); }
 };
 
 std::string listeners(const char* protocol) {
