@@ -20,7 +20,6 @@ import datetime as _dt
 import os
 import re
 import signal
-import socket
 import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.clients import TLSClient, curl
+from harness.clients import TLSClient, curl, fetch
 from harness.configs import gateway_config, listener, route
 from harness.gateway import ClosedPort, free_port, serve_expect_exit, validate_config, write_config
 from harness.revocation import (CrlPublisher, OcspResponder, Toolkit, expired_crl, to_der_crl,
@@ -324,20 +323,6 @@ def _tls13_context(cacert, cert, key) -> ssl.SSLContext:
     return ctx
 
 
-def _request_with_session(port, sni, ctx, session=None):
-    """One request on a new connection; returns (status, session to resume, resumed?)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-        with ctx.wrap_socket(raw, server_hostname=sni, session=session) as s:
-            s.sendall(f"GET /resume HTTP/1.1\r\nHost: {sni}\r\nConnection: close\r\n\r\n".encode())
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-            return int(data.split(b" ", 2)[1]), s.session, s.session_reused
-
-
 def test_crl_file_update_reaches_keepalive_and_resumed_connections(gateway_factory, std_pki, rp):
     live = rp.path("live.crl")
     live.write_bytes(rp.path("issuing.crl").read_bytes())
@@ -348,8 +333,8 @@ def test_crl_file_update_reaches_keepalive_and_resumed_connections(gateway_facto
     try:
         assert keepalive.get("/before").status == 200
         dave = _tls13_context(std_pki.server_ca.cert_path, dave_cert, dave_key)
-        status, session, resumed = _request_with_session(gw.port, "app.test", dave)
-        assert status == 200 and not resumed and session is not None
+        first = fetch(gw.port, "app.test", dave, path="/resume")
+        assert first.status == 200 and not first.reused and first.session is not None
 
         # The CA revokes carol and dave and publishes a new CRL (written aside and renamed).
         rp.pki("revoke", "--ca", "issuing", "--cert", "carol.pem")
@@ -363,9 +348,9 @@ def test_crl_file_update_reaches_keepalive_and_resumed_connections(gateway_facto
         e = gw.wait_for_log(lambda e: e["path"] == "/after")
         assert e["reason"] == "revoked", e
 
-        status, _, resumed = _request_with_session(gw.port, "app.test", dave, session=session)
-        assert resumed, "the client did not resume its session"
-        assert status == 401
+        again = fetch(gw.port, "app.test", dave, path="/resume", session=first.session)
+        assert again.reused, "the client did not resume its session"
+        assert again.status == 401
         e = gw.wait_for_logs(lambda e: e["path"] == "/resume", 2)[1]
         assert e["resumed"] is True and e["reason"] == "revoked" and e["cert_subject"] == "CN=dave", e
     finally:

@@ -400,3 +400,32 @@ def tcp_connect_refused(port: int, timeout: float = 1.0) -> bool:
         return True
     except OSError:
         return False
+
+
+@dataclass
+class Fetch:
+    status: int
+    body: Optional[dict]
+    reused: bool
+    session: object
+    local_port: int
+
+
+def fetch(port: int, sni: str, ctx, path: str = "/", session=None) -> Fetch:
+    """One HTTPS request with Connection: close, over a raw ssl socket (so the session can be reused)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s = ctx.wrap_socket(sock, server_hostname=sni, session=session)
+    local_port = s.getsockname()[1]
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: {sni}\r\nConnection: close\r\n\r\n".encode())
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    result = Fetch(0, None, s.session_reused, s.session, local_port)
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    result.status = int(head.split(b" ")[1])
+    result.body = json.loads(body) if body.strip().startswith(b"{") else None
+    return result
