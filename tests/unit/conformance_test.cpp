@@ -1,5 +1,5 @@
-// Replays the x509-limbo client-auth vectors (../shared/conformance) through the same chain verifier the
-// gateway uses. Every vector ends in exactly one verdict:
+// Replays the x509-limbo client-auth vectors (tests/data/x509-limbo-clientauth.json) through the same chain
+// verifier the gateway uses. Every vector ends in exactly one verdict:
 //   passed          certgate decides as the vector expects;
 //   not applicable  the vector cannot test client authentication (host-name matching, a server-only leaf,
 //                   a vector that validates for serverAuth); where certgate must still reject the leaf,
@@ -77,7 +77,8 @@ const std::map<std::string, Deviation, std::less<>> kStricterByDesign = {
 // the FAILURE vector of a pair whose SUCCESS side certgate takes, with the reason.
 const std::map<std::string, const char*, std::less<>> kConflictSide = {
     {"webpki::eku::ee-without-eku",
-     "conflicts with rfc5280::eku::ee-without-eku; certgate takes the RFC 5280 side, as PRODUCT.md requires "
+     "conflicts with rfc5280::eku::ee-without-eku; certgate takes the RFC 5280 side, as docs/conformance.md "
+     "explains "
      "(a leaf must allow clientAuth when it has an EKU): private client PKIs often issue without EKU"},
 };
 
@@ -290,7 +291,7 @@ Result evaluate(const json& tc) {
 
 const std::vector<json>& vectors() {
   static const std::vector<json> all = [] {
-    std::ifstream in(std::string(CERTGATE_SHARED_DIR) + "/conformance/x509-limbo-clientauth.json");
+    std::ifstream in(std::string(CERTGATE_TEST_DATA_DIR) + "/x509-limbo-clientauth.json");
     if (!in) return std::vector<json>{};
     return json::parse(in)["testcases"].get<std::vector<json>>();
   }();
@@ -325,14 +326,12 @@ std::string case_name(const ::testing::TestParamInfo<std::size_t>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(X509Limbo, Limbo, ::testing::Range<std::size_t>(0, vectors().size()), case_name);
-// Without ../shared next to the checkout there are no vectors, and so no instances: skipped below.
+// Without the data file there are no instances; the summary test below then fails.
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Limbo);
 
 TEST(X509LimboSummary, EveryVectorHasAVerdict) {
   if (vectors().empty()) {
-    GTEST_SKIP()
-        << "x509-limbo-clientauth.json not found under " << CERTGATE_SHARED_DIR
-        << ": the conformance vectors (../shared, read-only test data) are not next to this checkout";
+    FAIL() << "x509-limbo-clientauth.json not found or empty under " << CERTGATE_TEST_DATA_DIR;
   }
   const bool verbose = std::getenv("CERTGATE_LIMBO_VERBOSE") != nullptr;
   std::map<Verdict, int> counts;

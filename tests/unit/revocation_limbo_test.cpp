@@ -1,6 +1,6 @@
-// The x509-limbo crl::* vectors (../shared/conformance) replayed through certgate's CRL checks: the
-// CRLs loaded as a crl_file for the trust anchors, then the leaf's status at the vector's time. The
-// chain verifier's conformance run (conformance_test.cpp) cannot reach them because their leaves are
+// The x509-limbo crl::* vectors (tests/data/x509-limbo-clientauth.json) replayed through certgate's CRL
+// checks: the CRLs loaded as a crl_file for the trust anchors, then the leaf's status at the vector's time.
+// The chain verifier's conformance run (conformance_test.cpp) cannot reach them because their leaves are
 // serverAuth only; revocation does not depend on the purpose, so they apply here.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -19,7 +19,7 @@ using ::testing::HasSubstr;
 namespace {
 
 std::vector<json> crl_vectors() {
-  std::ifstream in(std::string(CERTGATE_SHARED_DIR) + "/conformance/x509-limbo-clientauth.json");
+  std::ifstream in(std::string(CERTGATE_TEST_DATA_DIR) + "/x509-limbo-clientauth.json");
   if (!in) return {};
   const json all = json::parse(in);
   std::vector<json> out;
@@ -82,13 +82,12 @@ const json& vector_named(const std::string& id) {
   return none;
 }
 
-// The vectors are read-only test data in ../shared, next to the checkout; without it these tests are
-// skipped (loudly) rather than failed.
+// The vectors live in tests/data; a checkout without them fails here rather than passing vacuously.
 class RevocationLimbo : public ::testing::Test {
  protected:
   void SetUp() override {
     if (crl_vectors().empty()) {
-      GTEST_SKIP() << "x509-limbo-clientauth.json not found under " << CERTGATE_SHARED_DIR;
+      FAIL() << "x509-limbo-clientauth.json not found under " << CERTGATE_TEST_DATA_DIR;
     }
   }
 };
