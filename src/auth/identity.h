@@ -1,4 +1,4 @@
-// Identity mapping (PRODUCT.md section 5, docs/identity-and-policy.md): which consumer a verified client
+// Identity mapping (docs/identity-and-policy.md): which consumer a verified client
 // certificate belongs to. First hit wins:
 //   1. a credential whose subject_name is one of the certificate's subject names (each SAN value, then the
 //      CN) and whose ca_file holds a CA of the verified chain;

@@ -1,4 +1,5 @@
-// The client-certificate stage of authorization (PRODUCT.md sections 3 and 7):
+// The client-certificate stage of authorization (docs/configuration.md, "mTLS" and "Responses certgate
+// produces itself"):
 //   off       -> pass, no certificate headers;
 //   optional  -> pass; X-Client-Cert-Verify is SUCCESS, NONE or FAILED:<reason>;
 //   required  -> 401 "No required TLS certificate was sent" / 401 "TLS certificate failed verification".

@@ -1,4 +1,4 @@
-// Policy evaluation (PRODUCT.md section 6, docs/identity-and-policy.md): a matching deny rule wins, else a
+// Policy evaluation (docs/identity-and-policy.md): a matching deny rule wins, else a
 // matching allow rule passes, else the request is denied. Pure: a function of the rules, the verified
 // certificate's attributes and the identity.
 #pragma once

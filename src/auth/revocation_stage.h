@@ -1,4 +1,4 @@
-// The revocation stage of authorization (PRODUCT.md section 4; docs/revocation.md). It runs after the
+// The revocation stage of authorization (docs/revocation.md). It runs after the
 // certificate stage, only for a certificate whose path verified, on every request: a new connection
 // (full or resumed handshake) is always checked against the current revocation state, and a keep-alive
 // connection re-uses its last verdict only while it is still valid (cache lifetimes, CRL file

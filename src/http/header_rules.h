@@ -10,8 +10,9 @@ namespace certgate::http {
 
 using Fields = boost::beast::http::fields;
 
-// True for every header only the gateway may send upstream (PRODUCT.md section 8): certificate
-// headers, identity headers, forwarded-certificate formats and the JWT assertion. Any case.
+// True for every header only the gateway may send upstream (docs/configuration.md, "What the upstream
+// receives"): certificate headers, identity headers, forwarded-certificate formats and the JWT assertion. Any
+// case.
 bool is_gateway_header(std::string_view name);
 
 // Removes gateway headers (any copy, any case) and hop-by-hop headers (RFC 9110 section 7.6.1),

@@ -218,8 +218,8 @@ PolicyResult check_public_key(const X509* cert) {
 }
 
 // RFC 5280 4.2.1.12: when the leaf has an extendedKeyUsage, it must list id-kp-clientAuth. A leaf
-// without the extension is accepted (PRODUCT.md: "must allow clientAuth when it has an EKU"): many
-// private client PKIs issue without EKU. x509-limbo marks rfc5280::eku::ee-without-eku (accept) and
+// without the extension is accepted (docs/conformance.md: a leaf "must allow clientAuth when it has an EKU"):
+// many private client PKIs issue without EKU. x509-limbo marks rfc5280::eku::ee-without-eku (accept) and
 // webpki::eku::ee-without-eku (reject, a Web PKI rule) as conflicting; certgate takes the RFC 5280 side.
 PolicyResult check_leaf_extended_key_usage(X509* leaf) {
   if ((X509_get_extension_flags(leaf) & EXFLAG_XKUSAGE) == 0) return std::nullopt;

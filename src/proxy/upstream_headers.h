@@ -1,5 +1,5 @@
-// The headers the gateway adds for the upstream once a request is allowed (PRODUCT.md section 8).
-// Client-sent copies of all of them were already removed (http/header_rules).
+// The headers the gateway adds for the upstream once a request is allowed (docs/configuration.md, "What the
+// upstream receives"). Client-sent copies of all of them were already removed (http/header_rules).
 #pragma once
 
 #include <boost/beast/http/fields.hpp>

@@ -1,4 +1,4 @@
-"""Revocation (PRODUCT.md section 4; docs/revocation.md) against real sources.
+"""Revocation (docs/revocation.md) against real sources.
 
 The PKI is made with `certgate pki` (CRLs with `pki crl`, one expired CRL with `cryptography`):
 

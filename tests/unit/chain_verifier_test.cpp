@@ -341,7 +341,7 @@ TEST_F(ChainVerifierTest, KeyRuleCoversTheTrustAnchor) {
 // --- Extended key usage ---
 
 TEST_F(ChainVerifierTest, AcceptsALeafWithoutExtendedKeyUsage) {
-  // PRODUCT.md: a leaf must allow clientAuth *when it has an EKU*; private PKIs often omit it.
+  // docs/conformance.md: a leaf must allow clientAuth *when it has an EKU*; private PKIs often omit it.
   auto no_eku = leaf(leaf_spec().drop(NID_ext_key_usage));
   EXPECT_TRUE(verify(no_eku.get()).ok);
 }
