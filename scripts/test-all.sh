@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make test`: format check, then the whole suite on the Release build and on the ASan+UBSan build.
+# Every stage runs even when an earlier one failed; the exit status is decided at the end, after a summary
+# (and a check that no certgate process is left running).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+JOBS=${JOBS:-$(nproc)}
+declare -a names=() results=() times=()
+
+stage() {
+  local name=$1
+  shift
+  local start=$SECONDS
+  echo "=== $name"
+  if "$@"; then results+=("ok"); else results+=("FAILED"); fi
+  names+=("$name")
+  times+=("$((SECONDS - start))")
+}
+
+# suite DIR: configure (through make, which knows the flags), build everything, run ctest.
+suite() {
+  local dir=$1
+  make --no-print-directory "$dir/build.ninja" || return 1
+  cmake --build "$dir" -j "$JOBS" || return 1
+  (cd "$dir" && ctest --output-on-failure -j "$JOBS")
+}
+
+stage "format check" make --no-print-directory format-check
+stage "Release build + suite" suite build
+stage "ASan+UBSan build + suite" suite build-asan
+
+# The suites end every process they start (tests/guard.py); anything still here is a defect.
+leftovers=$(pgrep -a -f "build(-asan)?/certgate " || true)
+if [[ -n "$leftovers" ]]; then
+  names+=("no certgate left running")
+  results+=("FAILED")
+  times+=(0)
+  echo "certgate processes still running after the suites:"
+  echo "$leftovers"
+fi
+
+echo
+echo "=== summary"
+status=0
+for i in "${!names[@]}"; do
+  printf '%-28s %-7s %5ss\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
+  [[ "${results[$i]}" == "ok" ]] || status=1
+done
+exit $status
