@@ -1,8 +1,9 @@
 # certgate — the two commands a user needs are `make demo` and `make test`.
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+PREFIX ?= /usr/local
 
-.PHONY: all deps build build-bin build-asan test test-release test-asan demo bench format format-check clean
+.PHONY: all deps build build-bin build-asan test test-release test-asan demo bench install format format-check clean
 
 all: build
 
@@ -15,7 +16,7 @@ build/build.ninja: | deps
 build-asan/build.ninja: | deps
 	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCERTGATE_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
 
-# Everything: the binary and the unit tests.
+# Everything: the binary, the unit tests and the man page.
 build: deps build/build.ninja
 	@cmake --build build -j $(JOBS)
 
@@ -42,6 +43,10 @@ demo: build-bin
 
 bench: build
 	@bash bench/run.sh
+
+install: build-bin
+	@cmake --build build --target manpage >/dev/null
+	@cmake --install build --prefix $(PREFIX)
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libre2-dev libmimalloc-dev
   curl python3 python3-pytest python3-cryptography python3-jwt
+  help2man     # the man page is generated from --help
   nginx-light  # tests: X-Client-Cert is compared with a real nginx's $ssl_client_escaped_cert
 )
 # Optional extra groups: `install-deps.sh bench` adds the peers the benchmark compares against.

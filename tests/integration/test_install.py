@@ -1,0 +1,64 @@
+"""`make install` / `cmake --install`: the binary, its man page, bash completion, the example config and the
+docs land under the prefix, and what is installed works (the binary runs, the example config validates)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def prefix(certgate_bin, tmp_path_factory) -> Path:
+    build_dir = Path(certgate_bin).parent
+    root = tmp_path_factory.mktemp("install") / "prefix"
+    r = subprocess.run(["cmake", "--install", str(build_dir), "--prefix", str(root)], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return root
+
+
+def test_installed_binary_runs(prefix):
+    r = subprocess.run([str(prefix / "bin/certgate"), "--version"], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0 and "certgate" in r.stdout
+
+
+def test_man_page_is_generated_from_help(prefix):
+    page = (prefix / "share/man/man1/certgate.1").read_text()
+    assert page.startswith('.\\" DO NOT MODIFY THIS FILE!')
+    assert '.TH CERTGATE "1"' in page
+    for section in ("certgate serve", "certgate validate-config", "certgate check", "certgate pki"):
+        assert section in page
+    if shutil.which("man"):
+        r = subprocess.run(["man", "-l", str(prefix / "share/man/man1/certgate.1")], capture_output=True,
+                           text=True, timeout=20, env={"MANPAGER": "cat", "PATH": "/usr/bin:/bin"})
+        assert r.returncode == 0 and "mutual-TLS access gateway" in r.stdout
+
+
+def test_bash_completion_lists_the_subcommands(prefix):
+    script = prefix / "share/bash-completion/completions/certgate"
+    r = subprocess.run(["bash", "-c", f'source "{script}"; COMP_WORDS=(certgate v); COMP_CWORD=1; _certgate; '
+                                      'echo "${COMPREPLY[@]}"'], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["validate-config"]
+
+
+def test_example_config_validates(prefix, tmp_path):
+    example = prefix / "etc/certgate/certgate.example.yaml"
+    binary = str(prefix / "bin/certgate")
+    shutil.copy(example, tmp_path / "certgate.yaml")
+    for args in (["pki", "init-ca", "ca-dir", "--name", "Example CA"],
+                 ["pki", "issue", "server", "--ca", "ca-dir", "--dns", "app.example.com", "--out", "server"]):
+        subprocess.run([binary, *args], cwd=tmp_path, check=True, capture_output=True, timeout=60)
+    shutil.copy(tmp_path / "ca-dir/ca.pem", tmp_path / "ca.pem")
+    r = subprocess.run([binary, "validate-config", "certgate.yaml"], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=20)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_docs_are_installed(prefix):
+    docs = prefix / "share/doc/certgate"
+    assert (docs / "README.md").is_file()
+    assert (docs / "configuration.md").is_file() and (docs / "architecture.md").is_file()
