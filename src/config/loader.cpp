@@ -15,6 +15,7 @@
 #include "config/revocation_loader.h"
 #include "config/tls_loader.h"
 #include "config/url.h"
+#include "config/yaml_checks.h"
 #include "config/yaml_reader.h"
 
 namespace certgate::config {
@@ -58,6 +59,7 @@ class Loader {
   Config load(YAML::Node root) {
     cfg_.file = r_.file();
     if (!root.IsDefined() || root.IsNull()) throw ConfigError({r_.file(), 0}, "the config file is empty");
+    check_yaml_tree(r_, root);
     r_.expect_map(root, "the config file",
                   {"workers", "listeners", "client_ca_file", "client_ca", "mtls", "consumers", "routes",
                    "timeouts", "limits", "access_log", "log_level", "tls",
@@ -348,6 +350,7 @@ class Loader {
 }  // namespace
 
 Config load_config_text(const std::string& text, const std::string& file) {
+  check_yaml_text(text, file);
   YAML::Node root;
   try {
     root = YAML::Load(text);

@@ -80,3 +80,42 @@ TEST_F(LoaderTest, EnvironmentOverridesTopLevelScalars) {
             std::string::npos);
   ::unsetenv("CERTGATE_WORKERS");
 }
+
+// yaml-cpp keeps every copy of a key and reads the first: a second copy must be an error, not ignored.
+TEST_F(LoaderTest, DuplicateKeysAnywhereAreErrorsAtTheSecondCopy) {
+  const std::string route_with_two_mtls =
+      "routes:\n  - from: https://a.test\n    to: echo://\n    mtls: {mode: off}\n    mtls: {mode: "
+      "required}\n";
+  EXPECT_NE(error(std::string(kBase) + route_with_two_mtls).find("certgate.yaml:11: duplicate key 'mtls'"),
+            std::string::npos)
+      << error(std::string(kBase) + route_with_two_mtls);
+  const std::string two_routes = "routes: []\nroutes:\n  - from: https://a.test\n    to: echo://\n";
+  EXPECT_NE(error(std::string(kBase) + two_routes).find("certgate.yaml:8: duplicate key 'routes'"),
+            std::string::npos)
+      << error(std::string(kBase) + two_routes);
+  const std::string flow =
+      "routes:\n  - from: https://a.test\n    to: echo://\n    mtls: {mode: off, mode: required}\n";
+  EXPECT_NE(error(std::string(kBase) + flow).find("certgate.yaml:10: duplicate key 'mode'"),
+            std::string::npos)
+      << error(std::string(kBase) + flow);
+  const std::string nested = "mtls:\n  mode: optional\n  max_verify_depth: 2\n  mode: off\nroutes: []\n";
+  EXPECT_NE(error(std::string(kBase) + nested).find("certgate.yaml:10: duplicate key 'mode'"),
+            std::string::npos)
+      << error(std::string(kBase) + nested);
+}
+
+TEST_F(LoaderTest, NulCharactersAreErrors) {
+  const std::string escaped =
+      std::string(kBase) + "routes:\n  - from: \"https://a.test\\0.evil\"\n    to: echo://\n";
+  EXPECT_NE(error(escaped).find("certgate.yaml:8: a NUL character in a value"), std::string::npos)
+      << error(escaped);
+  std::string raw = std::string(kBase) + "routes:\n  - from: https://a.test\n    to: echo:";
+  raw += '\0';
+  raw += "//\n";
+  EXPECT_NE(error(raw).find("certgate.yaml:9: a NUL character in the file"), std::string::npos) << error(raw);
+}
+
+TEST_F(LoaderTest, RecursiveAliasesAreAnErrorNotAHang) {
+  EXPECT_NE(error(std::string(kBase) + "routes: []\nconsumers: &x\n  b: *x\n").find("nested more than"),
+            std::string::npos);
+}

@@ -1,0 +1,119 @@
+"""Config hygiene (issue 12): a key written twice anywhere in the YAML, or a NUL character, is a config
+error at `file:line` (the line of the second copy), from `certgate validate-config`, from `serve`, and on a
+reload (which keeps the running config). yaml-cpp alone keeps the first copy, so a route with
+`mtls: {mode: off}` followed by `mtls: {mode: required}` would serve clients without a certificate.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+
+from harness.clients import curl
+from harness.gateway import Gateway, serve_expect_exit, validate_config
+from harness.pki import PKI
+from harness.yamlgen import line_of
+
+BASE = """\
+workers: 1
+access_log: stdout
+listeners:
+  - address: 127.0.0.1:{port}
+    certificates:
+      - cert_file: server.pem
+        key_file: server.key
+client_ca_file: ca.pem
+routes:
+  - from: https://app.test
+    to: echo://
+    mtls:
+      mode: "off"
+"""
+
+
+@pytest.fixture(scope="module")
+def cfgdir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("config")
+    p = PKI(d)
+    sca = p.root_ca("server-ca")
+    p.server_cert(sca, "server", hosts=["app.test"])
+    p.bundle("ca.pem", p.root_ca("client-ca"))
+    return {"dir": d, "server_ca": sca}
+
+
+def base(port: int = 8443) -> str:
+    return BASE.format(port=port)
+
+
+# id -> (config text, the needle on the offending line, its occurrence, the message after "file:line: ")
+CASES = {
+    "route-mtls-twice": (base() + "    mtls:\n      mode: required\n", "    mtls:", 2, "duplicate key 'mtls'"),
+    "routes-twice": (base() + "routes:\n  - from: https://app.test\n    to: echo://\n", "routes:", 2,
+                     "duplicate key 'routes'"),
+    "flow-map": (base().replace('      mode: "off"', "      mode: \"off\"\n    headers: {identity: true, identity: false}"),
+                 "headers:", 1, "duplicate key 'identity'"),
+    "listener-address": (base().replace("    certificates:", "    address: 127.0.0.1:1\n    certificates:"),
+                         "address:", 2, "duplicate key 'address'"),
+    "nested-mtls-mode": (base().replace('      mode: "off"', '      mode: "off"\n      mode: required'), "mode:", 2,
+                         "duplicate key 'mode'"),
+    "quoted-and-plain": (base() + '"routes": []\n', '"routes"', 1, "duplicate key 'routes'"),
+    "nul-escape": (base().replace("    to: echo://", '    to: "echo://\\0http://evil"'), "to:", 1,
+                   "a NUL character in a value"),
+    "nul-byte": (base().replace("    to: echo://", "    to: echo://\0x"), "to:", 1, "a NUL character in the file"),
+}
+
+
+def write(cfgdir, name: str, text: str):
+    path = cfgdir["dir"] / name
+    path.write_bytes(text.encode())
+    return path
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_validate_config_names_file_and_line(certgate_bin, cfgdir, case):
+    text, needle, nth, message = CASES[case]
+    path = write(cfgdir, f"{case}.yaml", text)
+    rc, out, err = validate_config(certgate_bin, path)
+    assert rc == 1, (rc, out, err)
+    expected = f"{path}:{line_of(text, needle, nth)}: {message}"
+    assert expected in err, f"expected {expected!r} in:\n{err}"
+
+
+@pytest.mark.parametrize("case", ["route-mtls-twice", "routes-twice", "nul-escape"])
+def test_serve_refuses(certgate_bin, cfgdir, case):
+    text, needle, nth, message = CASES[case]
+    path = write(cfgdir, f"serve-{case}.yaml", text)
+    rc, _, err = serve_expect_exit(certgate_bin, path)
+    assert rc not in (0, None), err
+    assert f"{path}:{line_of(text, needle, nth)}: {message}" in err, err
+
+
+def test_the_base_config_is_valid(certgate_bin, cfgdir):
+    rc, out, err = validate_config(certgate_bin, write(cfgdir, "base.yaml", base()))
+    assert rc == 0, (out, err)
+
+
+def test_reload_with_a_duplicate_key_keeps_the_running_config(certgate_bin, cfgdir, tmp_path):
+    gw = Gateway(certgate_bin, tmp_path / "gw", BASE.replace("{port}", "${PORT}"), config_dir=cfgdir["dir"],
+                 config_name="reload.yaml")
+    try:
+        gw.start()
+        cacert = cfgdir["server_ca"].cert_path
+
+        def status():
+            return curl("app.test", gw.port, "/", cacert=cacert).status
+
+        assert status() == 200
+        text = gw.config_text + "    mtls:\n      mode: required\n"
+        gw.config_path.write_text(text)
+        gw.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while "duplicate key" not in gw.stderr_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert f"{gw.config_path}:{line_of(text, '    mtls:', 2)}: duplicate key 'mtls'" in gw.stderr_text()
+        assert status() == 200  # still the old config: mtls off
+    finally:
+        gw.stop()
+
