@@ -1,5 +1,7 @@
 #include "tls/server_tls.h"
 
+#include <openssl/pem.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -158,6 +160,38 @@ bool read_sni(SSL* ssl, std::string& sni) {
   return true;
 }
 
+// "EC 256-bit", "RSA 2048-bit": what an operator can compare with `openssl x509 -text` / `openssl pkey
+// -text`.
+std::string key_description(const EVP_PKEY* key) {
+  const char* type = EVP_PKEY_get0_type_name(key);
+  return std::string(type ? type : "unknown") + " " + std::to_string(EVP_PKEY_get_bits(key)) + "-bit";
+}
+
+// The key is read on its own before it meets the certificate: SSL_CTX_use_PrivateKey_file reports a key
+// that belongs to another certificate as a failure to load it, which sends operators after its encoding.
+pki::EvpPkeyPtr load_private_key(const config::CertificateKeyPair& pair, X509* leaf) {
+  const auto no_password = [](char*, int, int, void*) { return 0; };
+  pki::BioPtr bio(BIO_new_file(pair.key_file.c_str(), "r"));
+  pki::EvpPkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_password, nullptr) : nullptr);
+  if (!key) {
+    throw config::ConfigError(pair.key_mark,
+                              "cannot load private key " + pair.key_file +
+                                  " (an unencrypted PEM key is required): " + pki::take_openssl_errors());
+  }
+  if (X509_check_private_key(leaf, key.get()) == 1) return key;
+  ERR_clear_error();
+  const auto own = key_description(key.get());
+  const auto certificate = key_description(X509_get0_pubkey(leaf));
+  if (own == certificate) {
+    throw config::ConfigError(pair.key_mark, "private key " + pair.key_file +
+                                                 " is not the key of certificate " + pair.cert_file +
+                                                 " (both are " + own + " keys, but different ones)");
+  }
+  throw config::ConfigError(pair.key_mark, "private key " + pair.key_file + " is an " + own +
+                                               " key, but certificate " + pair.cert_file + " holds an " +
+                                               certificate + " public key: they do not belong together");
+}
+
 HostProfile unknown_host_profile(config::ListenerProtocol protocol) {
   HostProfile profile;
   profile.session_context = "unknown-host";
@@ -193,17 +227,12 @@ ServerTls::Certificate ServerTls::load_certificate(const config::CertificateKeyP
     throw config::ConfigError(
         pair.cert_mark, "cannot load certificate " + pair.cert_file + ": " + pki::take_openssl_errors());
   }
-  if (SSL_CTX_use_PrivateKey_file(ctx, pair.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    throw config::ConfigError(pair.key_mark,
-                              "cannot load private key " + pair.key_file +
-                                  " (an unencrypted PEM key is required): " + pki::take_openssl_errors());
-  }
-  if (SSL_CTX_check_private_key(ctx) != 1) {
-    ERR_clear_error();
-    throw config::ConfigError(
-        pair.key_mark, "certificate " + pair.cert_file + " does not match private key " + pair.key_file);
-  }
   X509* leaf = SSL_CTX_get0_certificate(ctx);
+  const auto key = load_private_key(pair, leaf);
+  if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+    throw config::ConfigError(pair.key_mark,
+                              "cannot use private key " + pair.key_file + ": " + pki::take_openssl_errors());
+  }
   for (const auto& san : pki::subject_alt_names(leaf)) {
     if (san.kind == pki::SubjectAltName::Kind::dns) out.names.push_back(san.value);
   }

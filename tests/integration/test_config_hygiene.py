@@ -2,6 +2,7 @@
 error at `file:line` (the line of the second copy), from `certgate validate-config`, from `serve`, and on a
 reload (which keeps the running config). yaml-cpp alone keeps the first copy, so a route with
 `mtls: {mode: off}` followed by `mtls: {mode: required}` would serve clients without a certificate.
+A private key that belongs to another certificate is reported as that, naming both keys' types.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ def cfgdir(tmp_path_factory):
     sca = p.root_ca("server-ca")
     p.server_cert(sca, "server", hosts=["app.test"])
     p.bundle("ca.pem", p.root_ca("client-ca"))
-    return {"dir": d, "server_ca": sca}
+    other = p.server_cert(sca, "other", hosts=["app.test"])
+    rsa = p.issue("rsa-server", sca, key_type="rsa")
+    return {"dir": d, "server_ca": sca, "other_key": other.key_path.name, "rsa_key": rsa.key_path.name}
 
 
 def base(port: int = 8443) -> str:
@@ -117,3 +120,18 @@ def test_reload_with_a_duplicate_key_keeps_the_running_config(certgate_bin, cfgd
     finally:
         gw.stop()
 
+
+@pytest.mark.parametrize("key,message", [
+    ("other_key", "is not the key of certificate {cert} (both are EC 256-bit keys, but different ones)"),
+    ("rsa_key", "is an RSA 2048-bit key, but certificate {cert} holds an EC 256-bit public key"),
+])
+def test_key_mismatch_names_the_mismatch(certgate_bin, cfgdir, key, message):
+    text = base().replace("key_file: server.key", f"key_file: {cfgdir[key]}")
+    path = write(cfgdir, f"mismatch-{key}.yaml", text)
+    rc, _, err = validate_config(certgate_bin, path)
+    assert rc == 1, err
+    cert = cfgdir["dir"] / "server.pem"
+    expected = f"{path}:{line_of(text, 'key_file:')}: private key {cfgdir['dir'] / cfgdir[key]} " + \
+        message.format(cert=cert)
+    assert expected in err, f"expected {expected!r} in:\n{err}"
+    assert "unencrypted PEM" not in err
