@@ -50,6 +50,8 @@ std::string_view to_string(Reason reason) {
       return "idle_timeout";
     case Reason::request_timeout:
       return "request_timeout";
+    case Reason::upstream_truncated:
+      return "upstream_truncated";
   }
   return "invalid_certificate";
 }

@@ -31,6 +31,7 @@ enum class Reason : uint8_t {
   upstream_timeout,
   idle_timeout,
   request_timeout,
+  upstream_truncated,
 };
 
 std::string_view to_string(Reason reason);

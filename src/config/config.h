@@ -287,6 +287,9 @@ struct Timeouts {
   Duration request_header = std::chrono::seconds(30);
   Duration upstream_connect = std::chrono::seconds(5);
   Duration upstream_response = std::chrono::seconds(60);
+  // The whole upstream response header, from the moment the request was sent: an upstream that drips
+  // its header cannot stretch the wait (upstream_response only bounds the pause between two reads).
+  Duration upstream_header = std::chrono::seconds(60);
   Duration shutdown = std::chrono::seconds(30);
 };
 

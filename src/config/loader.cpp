@@ -201,9 +201,9 @@ class Loader {
   }
 
   void timeouts(const YAML::Node& n) {
-    r_.expect_map(
-        n, "timeouts",
-        {"handshake", "idle", "request_header", "upstream_connect", "upstream_response", "shutdown"});
+    r_.expect_map(n, "timeouts",
+                  {"handshake", "idle", "request_header", "upstream_connect", "upstream_response",
+                   "upstream_header", "shutdown"});
     auto& t = cfg_.timeouts;
     if (auto v = n["handshake"]) t.handshake = positive_duration(v, "timeouts.handshake");
     if (auto v = n["idle"]) t.idle = positive_duration(v, "timeouts.idle");
@@ -212,6 +212,7 @@ class Loader {
       t.upstream_connect = positive_duration(v, "timeouts.upstream_connect");
     if (auto v = n["upstream_response"])
       t.upstream_response = positive_duration(v, "timeouts.upstream_response");
+    if (auto v = n["upstream_header"]) t.upstream_header = positive_duration(v, "timeouts.upstream_header");
     if (auto v = n["shutdown"]) t.shutdown = r_.duration(v, "timeouts.shutdown");
   }
 

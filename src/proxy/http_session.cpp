@@ -50,6 +50,12 @@ net::awaitable<void> send_continue(Stream& client, error_code& ec) {
   co_await client.write(std::span(&buffer, 1), ec);
 }
 
+bool is_idempotent(bhttp::verb method) {
+  using bhttp::verb;
+  return method == verb::get || method == verb::head || method == verb::options || method == verb::trace ||
+         method == verb::put || method == verb::delete_;
+}
+
 // A parse error the client should hear about (400), as opposed to a closed or reset connection.
 bool is_http_error(const error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category();
@@ -59,7 +65,7 @@ bool is_http_error(const error_code& ec) {
 
 // Every read and write re-arms the session's deadline for its side, so a timeout bounds inactivity,
 // not the length of a transfer; with a fixed deadline instead (the request header's), it bounds the
-// whole operation. Once a side has timed out, its operations fail at once.
+// whole operation; with both, whichever comes first. Once a side has timed out, its operations fail at once.
 template <class Stream>
 class HttpSession::Timed {
  public:
@@ -67,6 +73,9 @@ class HttpSession::Timed {
       : session_(session), stream_(stream), who_(who), timeout_(timeout) {}
   Timed(HttpSession& session, Stream& stream, Waiting who, server::Clock::time_point deadline)
       : session_(session), stream_(stream), who_(who), deadline_(deadline) {}
+  Timed(HttpSession& session, Stream& stream, Waiting who, milliseconds timeout,
+        server::Clock::time_point deadline)
+      : session_(session), stream_(stream), who_(who), timeout_(timeout), deadline_(deadline) {}
 
   net::awaitable<std::size_t> read_some(net::asio::mutable_buffer buffer, error_code& ec) {
     if (session_.timed_out(who_)) {
@@ -91,7 +100,9 @@ class HttpSession::Timed {
 
  private:
   void arm() {
-    if (deadline_) {
+    if (deadline_ && timeout_.count() > 0) {
+      session_.wait_until(who_, std::min(*deadline_, server::Clock::now() + timeout_));
+    } else if (deadline_) {
       session_.wait_until(who_, *deadline_);
     } else {
       session_.wait_for(who_, timeout_);
@@ -416,8 +427,9 @@ net::awaitable<bool> HttpSession::forward(RequestParser& parser, Exchange& ex) {
     if (ec) co_return false;
   }
   for (int attempt = 0;; ++attempt) {
-    // 1. A pooled connection, or a new one.
-    std::optional<net::PlainStream> upstream = worker_.upstreams.take(route.pool_key);
+    // 1. A pooled connection, or a new one (always for the retry: the pool may hold more stale ones).
+    std::optional<net::PlainStream> upstream;
+    if (attempt == 0) upstream = worker_.upstreams.take(route.pool_key);
     const bool reused = upstream.has_value();
     if (!upstream) {
       net::tcp::socket socket(worker_.io);
@@ -441,14 +453,20 @@ net::awaitable<bool> HttpSession::forward(RequestParser& parser, Exchange& ex) {
     // 2. The request, its body streamed from the client.
     auto failure = co_await http::relay_message(client, buffer_, parser, up, body_chunk(), ec);
     if (failure == http::RelayFailure::input) co_return false;  // the client went away mid-body
-    const bool retryable = reused && !request_has_body && attempt == 0 && !upstream_timed_out_;
+    // A pooled connection the upstream closed just as it was taken fails before any response byte: an
+    // idempotent request without a body is sent again, once (RFC 9110 section 9.2.2).
+    const bool retryable =
+        reused && !request_has_body && is_idempotent(req.method()) && attempt == 0 && !upstream_timed_out_;
     if (failure == http::RelayFailure::output) {
       if (retryable) continue;  // a pooled connection the upstream had already closed
       upstream_socket_ = nullptr;
       co_return co_await reply_upstream_failure(ex);
     }
 
-    // 3. The response header (interim 1xx responses are dropped).
+    // 3. The response header (interim 1xx responses are dropped), within timeouts.upstream_header of the
+    // request's last byte however the upstream trickles it.
+    Timed up_header(*this, *upstream, Waiting::upstream, cfg.timeouts.upstream_response,
+                    server::Clock::now() + cfg.timeouts.upstream_header);
     std::optional<ResponseParser> response;
     upstream_buffer_.clear();
     do {
@@ -456,7 +474,7 @@ net::awaitable<bool> HttpSession::forward(RequestParser& parser, Exchange& ex) {
       response->header_limit(static_cast<std::uint32_t>(cfg.limits.max_header_bytes));
       response->body_limit(boost::none);
       if (req.method() == bhttp::verb::head) response->skip(true);
-      co_await http::read_header(up, upstream_buffer_, *response, ec);
+      co_await http::read_header(up_header, upstream_buffer_, *response, ec);
     } while (!ec && response->get().result_int() / 100 == 1 && response->get().result_int() != 101);
     if (ec) {
       if (retryable && !response->got_some() && !upstream_timed_out_) continue;
@@ -495,9 +513,14 @@ net::awaitable<bool> HttpSession::forward(RequestParser& parser, Exchange& ex) {
       failure = co_await http::relay_message(up, upstream_buffer_, *response, client, body_chunk(), ec);
     }
     upstream_socket_ = nullptr;
+    if (failure == http::RelayFailure::input) {  // the client got part of a response: it must not look whole
+      ex.reason = auth::Reason::upstream_truncated;
+      spdlog::warn("{} upstream {} response truncated: {}", client_address_, route.config->to.text,
+                   upstream_timed_out_ ? "no data in time" : ec.message());
+      co_return false;
+    }
     if (failure != http::RelayFailure::none) {
-      spdlog::debug("{} response relay from {} stopped ({}): {}", client_address_, route.config->to.text,
-                    failure == http::RelayFailure::input ? "upstream" : "client", ec.message());
+      spdlog::debug("{} response relay to the client stopped: {}", client_address_, ec.message());
       co_return false;
     }
     if (upstream_keep_alive && response->is_done() && upstream_buffer_.size() == 0 && !upstream_timed_out_) {

@@ -119,3 +119,10 @@ TEST_F(LoaderTest, RecursiveAliasesAreAnErrorNotAHang) {
   EXPECT_NE(error(std::string(kBase) + "routes: []\nconsumers: &x\n  b: *x\n").find("nested more than"),
             std::string::npos);
 }
+
+TEST_F(LoaderTest, UpstreamHeaderTimeout) {
+  const std::string routes = "routes:\n  - from: https://a.test\n    to: echo://\n";
+  EXPECT_EQ(load(std::string(kBase) + routes).timeouts.upstream_header, std::chrono::seconds(60));
+  EXPECT_EQ(load(std::string(kBase) + "timeouts: {upstream_header: 5s}\n" + routes).timeouts.upstream_header,
+            std::chrono::seconds(5));
+}
