@@ -298,6 +298,10 @@ struct Limits {
   std::size_t max_connections = 100000;  // per process
 };
 
+// What happens to request header names containing '_' (headers_with_underscores). CGI, WSGI, Rack and
+// PHP upstreams read '_' and '-' as the same character, so such a name can pose as another header.
+enum class UnderscoreHeaders { drop, allow };
+
 struct Logging {
   std::string access_log = "stdout";  // stdout | stderr | off | a file path
   std::string level = "info";         // trace | debug | info | warn | error
@@ -328,6 +332,7 @@ struct Config {
   std::vector<Route> routes;
   Timeouts timeouts;
   Limits limits;
+  UnderscoreHeaders headers_with_underscores = UnderscoreHeaders::drop;
   Logging logging;
   JwtSettings jwt;
   std::vector<AddressBlock> trusted_proxies;

@@ -62,7 +62,7 @@ class Loader {
     check_yaml_tree(r_, root);
     r_.expect_map(root, "the config file",
                   {"workers", "listeners", "client_ca_file", "client_ca", "mtls", "consumers", "routes",
-                   "timeouts", "limits", "access_log", "log_level", "tls",
+                   "timeouts", "limits", "headers_with_underscores", "access_log", "log_level", "tls",
                    // forwarding_loader.cpp
                    "jwt", "trusted_proxies", "client_certificate_header"});
     apply_environment(root);
@@ -74,6 +74,7 @@ class Loader {
     if (auto n = root["mtls"]) cfg_.mtls = mtls_settings(n, "mtls", /*route_level=*/false);
     if (auto n = root["timeouts"]) timeouts(n);
     if (auto n = root["limits"]) limits(n);
+    if (auto n = root["headers_with_underscores"]) cfg_.headers_with_underscores = underscore_headers(n);
     if (auto n = root["tls"]) cfg_.tls = load_tls_settings(r_, n);
     load_forwarding_settings(r_, root, cfg_);
     const auto listeners_node = root["listeners"];
@@ -232,6 +233,13 @@ class Loader {
       cfg_.limits.max_connections =
           static_cast<std::size_t>(r_.integer(v, "limits.max_connections", 1, 10000000));
     }
+  }
+
+  UnderscoreHeaders underscore_headers(const YAML::Node& n) const {
+    const auto text = r_.scalar(n, "headers_with_underscores");
+    if (text == "drop") return UnderscoreHeaders::drop;
+    if (text == "allow") return UnderscoreHeaders::allow;
+    r_.fail(n, "headers_with_underscores must be drop or allow (got '" + text + "')");
   }
 
   Listener listener(const YAML::Node& n) {

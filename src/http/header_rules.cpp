@@ -11,8 +11,24 @@ namespace {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
-bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && beast::iequals(s.substr(0, prefix.size()), prefix);
+// A header name character as upstreams that turn names into variables see it.
+char fold(char c) {
+  if (c == '_') return '-';
+  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
+
+// `name` equals `lower` (lower case, written with '-') in any case and with '_' read as '-'.
+bool folded_equals(std::string_view name, std::string_view lower) {
+  if (name.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if (fold(name[i]) != lower[i]) return false;
+  }
+  return true;
+}
+
+bool folded_starts_with(std::string_view name, std::string_view lower_prefix) {
+  return name.size() >= lower_prefix.size() &&
+         folded_equals(name.substr(0, lower_prefix.size()), lower_prefix);
 }
 
 // Framing (Content-Length, Transfer-Encoding) is rebuilt by the serializer, so it is hop-by-hop here.
@@ -20,7 +36,23 @@ bool is_hop_by_hop(std::string_view name) {
   static constexpr std::string_view kNames[] = {"connection", "keep-alive", "proxy-connection", "te",
                                                 "trailer",    "upgrade",    "transfer-encoding"};
   for (auto n : kNames) {
-    if (beast::iequals(name, n)) return true;
+    if (folded_equals(name, n)) return true;
+  }
+  return false;
+}
+
+// Headers that name the client; from anyone but a trusted proxy they are the client's own claim.
+bool is_client_address_header(std::string_view name) {
+  return folded_equals(name, "forwarded") || folded_equals(name, "x-real-ip");
+}
+
+bool is_also(std::string_view name, std::span<const std::string_view> also) {
+  for (auto extra : also) {
+    if (extra.empty() || name.size() != extra.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; same && i < name.size(); ++i)
+      same = fold(name[i]) == fold(extra[i]);
+    if (same) return true;
   }
   return false;
 }
@@ -52,19 +84,24 @@ void erase_if(Fields& fields, Drop drop) {
 }  // namespace
 
 bool is_gateway_header(std::string_view name) {
-  return starts_with_nocase(name, "x-client-cert") || starts_with_nocase(name, "x-consumer-") ||
-         beast::iequals(name, "x-credential-identifier") || beast::iequals(name, "x-anonymous-consumer") ||
-         starts_with_nocase(name, "cf-client-cert-") || beast::iequals(name, "x-forwarded-client-cert") ||
-         starts_with_nocase(name, "x-certgate-");
+  return folded_starts_with(name, "x-client-cert") || folded_starts_with(name, "x-consumer-") ||
+         folded_equals(name, "x-credential-identifier") || folded_equals(name, "x-anonymous-consumer") ||
+         folded_starts_with(name, "cf-client-cert-") || folded_equals(name, "x-forwarded-client-cert") ||
+         folded_equals(name, "ssl-client-cert") || folded_starts_with(name, "x-certgate-");
 }
 
-void strip_request_headers(Fields& fields, std::span<const std::string_view> also) {
-  erase_if(fields, [also](std::string_view name) {
-    if (is_hop_by_hop(name) || is_gateway_header(name)) return true;
-    for (auto extra : also) {
-      if (!extra.empty() && beast::iequals(name, extra)) return true;
-    }
-    return false;
+bool is_underscore_lookalike(std::string_view name, std::span<const std::string_view> also) {
+  if (name.find('_') == std::string_view::npos) return false;
+  return is_gateway_header(name) || is_also(name, also) || folded_starts_with(name, "x-forwarded-") ||
+         is_client_address_header(name) || is_hop_by_hop(name) || folded_equals(name, "content-length");
+}
+
+void strip_request_headers(Fields& fields, const RequestHeaderRules& rules) {
+  erase_if(fields, [&rules](std::string_view name) {
+    if (is_hop_by_hop(name) || is_gateway_header(name) || is_also(name, rules.also)) return true;
+    if (!rules.trusted_proxy && is_client_address_header(name)) return true;
+    if (name.find('_') == std::string_view::npos) return false;
+    return rules.drop_underscores || is_underscore_lookalike(name, rules.also);
   });
 }
 
@@ -84,6 +121,7 @@ void set_forwarded_headers(Fields& fields, std::string_view client_ip, std::stri
   fields.set("X-Forwarded-For", forwarded_for);
   fields.set("X-Forwarded-Proto", "https");
   fields.set("X-Forwarded-Host", original_host);
+  if (fields.find("X-Real-IP") == fields.end()) fields.set("X-Real-IP", client_ip);
 }
 
 }  // namespace certgate::http

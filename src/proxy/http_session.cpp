@@ -368,7 +368,10 @@ void HttpSession::prepare_upstream_request(RequestParser& parser, const Exchange
   forwarding_.incoming_xfcc.clear();
   if (trusted_input_.from_trusted_proxy() && forwards_incoming_xfcc(route.headers))
     collect_incoming_xfcc(req, forwarding_.incoming_xfcc);
-  http::strip_request_headers(req, runtime_->extra_gateway_headers());
+  http::strip_request_headers(req, {.also = runtime_->extra_gateway_headers(),
+                                    .drop_underscores = runtime_->config().headers_with_underscores !=
+                                                        config::UnderscoreHeaders::allow,
+                                    .trusted_proxy = trusted_input_.from_trusted_proxy()});
   req.erase(bhttp::field::expect);
   http::set_forwarded_headers(req, client_ip(), original_host.empty() ? ex.host : original_host);
   add_upstream_headers(req, route, decision, peer_of(ex), forwarding_);

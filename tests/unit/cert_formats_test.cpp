@@ -304,7 +304,7 @@ TEST(StripRequestHeaders, RemovesConfiguredNamesInAnyCase) {
   f.insert("X-Forwarded-Client-Cert", "spoofed");
   f.insert("X-Kept", "yes");
   const std::string_view also[] = {"Ssl-Client-Cert", "x-lb-cert", ""};
-  http::strip_request_headers(f, also);
+  http::strip_request_headers(f, {.also = also});
   std::vector<std::string> left;
   for (const auto& field : f)
     left.emplace_back(field.name_string());

@@ -126,3 +126,13 @@ TEST_F(LoaderTest, UpstreamHeaderTimeout) {
   EXPECT_EQ(load(std::string(kBase) + "timeouts: {upstream_header: 5s}\n" + routes).timeouts.upstream_header,
             std::chrono::seconds(5));
 }
+
+TEST_F(LoaderTest, HeadersWithUnderscores) {
+  const std::string routes = "routes: []\n";
+  EXPECT_EQ(load(std::string(kBase) + routes).headers_with_underscores, UnderscoreHeaders::drop);
+  EXPECT_EQ(load(std::string(kBase) + "headers_with_underscores: allow\n" + routes).headers_with_underscores,
+            UnderscoreHeaders::allow);
+  EXPECT_NE(error(std::string(kBase) + "headers_with_underscores: maybe\n" + routes)
+                .find("certgate.yaml:7: headers_with_underscores must be drop or allow"),
+            std::string::npos);
+}

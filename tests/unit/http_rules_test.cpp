@@ -17,6 +17,73 @@ TEST(GatewayHeaders, RecognizesEveryProtectedNameInAnyCase) {
   }
 }
 
+// CGI, WSGI, Rack and PHP read '_' as '-': X_Client_Cert_Verify is X-Client-Cert-Verify to them.
+TEST(GatewayHeaders, UnderscoreSpellingsAreTheSameHeader) {
+  for (const char* name : {"X_Client_Cert_Verify", "X-Client_Cert-Subject-DN", "x_consumer_username",
+                           "X_Forwarded_Client_Cert", "Ssl_Client_Cert", "Cf_Client_Cert_Sha256",
+                           "X_Certgate_Jwt_Assertion", "X_Credential_Identifier", "X_Anonymous_Consumer"}) {
+    EXPECT_TRUE(is_gateway_header(name)) << name;
+    EXPECT_TRUE(is_underscore_lookalike(name)) << name;
+  }
+  for (const char* name : {"X_Forwarded_For", "X_Forwarded_Proto", "X_Forwarded_Host", "X_Real_IP",
+                           "Transfer_Encoding", "Content_Length", "Keep_Alive", "Proxy_Connection"}) {
+    EXPECT_FALSE(is_gateway_header(name)) << name;
+    EXPECT_TRUE(is_underscore_lookalike(name)) << name;
+  }
+  EXPECT_TRUE(is_gateway_header("Ssl-Client-Cert"));  // what nginx setups call $ssl_client_escaped_cert
+  const std::string_view also[] = {"X-Lb-Cert"};
+  EXPECT_TRUE(is_underscore_lookalike("x_lb_cert", also));
+  EXPECT_FALSE(is_underscore_lookalike("X-Lb-Cert", also));  // no '_': handled as a gateway header
+  EXPECT_FALSE(is_underscore_lookalike("X_App_Token"));
+  EXPECT_FALSE(is_underscore_lookalike("X-Forwarded-For"));
+}
+
+namespace {
+
+std::vector<std::string> names_left(const Fields& f) {
+  std::vector<std::string> left;
+  for (const auto& field : f)
+    left.emplace_back(field.name_string());
+  return left;
+}
+
+Fields underscore_fields() {
+  Fields f;
+  f.insert("X_Client_Cert_Verify", "SUCCESS");
+  f.insert("X_Consumer_Username", "admin");
+  f.insert("X_Forwarded_For", "203.0.113.9");
+  f.insert("X_Real_IP", "203.0.113.9");
+  f.insert("X_App_Token", "t");
+  f.insert("Accept", "*/*");
+  return f;
+}
+
+}  // namespace
+
+TEST(StripRequestHeaders, DropsEveryUnderscoreNameByDefault) {
+  auto f = underscore_fields();
+  strip_request_headers(f);
+  EXPECT_EQ(names_left(f), (std::vector<std::string>{"Accept"}));
+}
+
+TEST(StripRequestHeaders, AllowKeepsUnderscoreNamesButNeverLookalikes) {
+  auto f = underscore_fields();
+  strip_request_headers(f, {.drop_underscores = false});
+  EXPECT_EQ(names_left(f), (std::vector<std::string>{"X_App_Token", "Accept"}));
+}
+
+TEST(StripRequestHeaders, ClientAddressHeadersOnlyFromTrustedProxies) {
+  Fields f;
+  f.insert("Forwarded", "for=203.0.113.9");
+  f.insert("x-real-ip", "203.0.113.9");
+  f.insert("Accept", "*/*");
+  auto trusted = f;
+  strip_request_headers(f);
+  EXPECT_EQ(names_left(f), (std::vector<std::string>{"Accept"}));
+  strip_request_headers(trusted, {.trusted_proxy = true});
+  EXPECT_EQ(names_left(trusted), (std::vector<std::string>{"Forwarded", "x-real-ip", "Accept"}));
+}
+
 TEST(StripRequestHeaders, RemovesGatewayAndHopByHopHeaders) {
   Fields f;
   f.insert("X-Client-Cert-Verify", "SUCCESS");
@@ -49,6 +116,14 @@ TEST(ForwardedHeaders, AppendsForAndReplacesProtoAndHost) {
   EXPECT_EQ(f["X-Forwarded-Host"], "app.example:8443");
   EXPECT_EQ(std::distance(f.equal_range("X-Forwarded-For").first, f.equal_range("X-Forwarded-For").second),
             1);
+  EXPECT_EQ(f["X-Real-IP"], "192.0.2.7");
+}
+
+TEST(ForwardedHeaders, KeepsATrustedProxysRealIp) {
+  Fields f;
+  f.insert("X-Real-IP", "203.0.113.9");  // survived strip_request_headers: from a trusted proxy
+  set_forwarded_headers(f, "10.0.0.1", "app.example");
+  EXPECT_EQ(f["X-Real-IP"], "203.0.113.9");
 }
 
 TEST(AcceptNegotiation, HtmlOnlyWhenRankedAboveJson) {
