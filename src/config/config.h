@@ -300,7 +300,7 @@ struct Limits {
 
 // What happens to request header names containing '_' (headers_with_underscores). CGI, WSGI, Rack and
 // PHP upstreams read '_' and '-' as the same character, so such a name can pose as another header.
-enum class UnderscoreHeaders { drop, allow };
+enum class UnderscoreHeaders { drop, reject, allow };
 
 struct Logging {
   std::string access_log = "stdout";  // stdout | stderr | off | a file path

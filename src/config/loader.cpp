@@ -238,8 +238,9 @@ class Loader {
   UnderscoreHeaders underscore_headers(const YAML::Node& n) const {
     const auto text = r_.scalar(n, "headers_with_underscores");
     if (text == "drop") return UnderscoreHeaders::drop;
+    if (text == "reject") return UnderscoreHeaders::reject;
     if (text == "allow") return UnderscoreHeaders::allow;
-    r_.fail(n, "headers_with_underscores must be drop or allow (got '" + text + "')");
+    r_.fail(n, "headers_with_underscores must be drop, reject or allow (got '" + text + "')");
   }
 
   Listener listener(const YAML::Node& n) {

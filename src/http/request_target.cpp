@@ -1,5 +1,6 @@
 #include "http/request_target.h"
 
+#include <boost/beast/core/string.hpp>
 #include <cctype>
 #include <vector>
 
@@ -73,6 +74,43 @@ std::string remove_dot_segments(std::string_view path) {
   return out;
 }
 
+// Where a segment's parameters start: a ';', or a %3B that a server may decode to one first.
+std::size_t parameters_start(std::string_view segment) {
+  const auto raw = segment.find(';');
+  const auto encoded = segment.find("%3B");  // decode_unreserved upper-cases every escape it keeps
+  return std::min(raw, encoded);
+}
+
+// False when a segment with parameters has an empty, "." or ".." name ("..;", ".;x", ";x").
+bool parameters_are_unambiguous(std::string_view path) {
+  std::size_t start = 1;  // path[0] == '/'
+  while (start <= path.size()) {
+    auto slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    const auto segment = path.substr(start, slash - start);
+    const auto params = parameters_start(segment);
+    if (params != std::string_view::npos) {
+      const auto name = segment.substr(0, params);
+      if (name.empty() || name == "." || name == "..") return false;
+    }
+    start = slash + 1;
+  }
+  return true;
+}
+
+// Drops every segment's ";..." (only a raw ';': an encoded one is part of the name for Tomcat and Spring).
+std::string without_parameters(std::string_view path) {
+  std::string out;
+  out.reserve(path.size());
+  bool in_parameters = false;
+  for (char c : path) {
+    if (c == '/') in_parameters = false;
+    if (c == ';') in_parameters = true;
+    if (!in_parameters) out.push_back(c);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<RequestTarget> normalize_target(std::string_view target) {
@@ -84,8 +122,25 @@ std::optional<RequestTarget> normalize_target(std::string_view target) {
   if (const auto hash = out.query.find('#'); hash != std::string::npos) out.query.resize(hash);
   if (const auto hash = path.find('#'); hash != std::string_view::npos) path = path.substr(0, hash);
   auto decoded = decode_unreserved(path);
-  if (!decoded) return std::nullopt;
+  if (!decoded || !parameters_are_unambiguous(*decoded)) return std::nullopt;
   out.path = remove_dot_segments(*decoded);
+  if (out.path.find(';') != std::string::npos) out.path_without_parameters = without_parameters(out.path);
+  return out;
+}
+
+std::optional<AbsoluteTarget> split_absolute_form(std::string_view target) {
+  const auto scheme_end = target.find("://");
+  if (scheme_end == std::string_view::npos) return std::nullopt;
+  const auto scheme = target.substr(0, scheme_end);
+  if (!boost::beast::iequals(scheme, "https") && !boost::beast::iequals(scheme, "http")) return std::nullopt;
+  const auto rest = target.substr(scheme_end + 3);
+  const auto authority_end = rest.find_first_of("/?#");
+  AbsoluteTarget out;
+  out.authority = rest.substr(0, authority_end);
+  if (out.authority.empty() || out.authority.find('@') != std::string_view::npos) return std::nullopt;
+  const auto tail = authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
+  if (tail.empty() || tail.front() != '/') out.origin_form = "/";
+  out.origin_form.append(tail);
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include "http/error_response.h"
 #include "http/header_rules.h"
 #include "http/http_io.h"
+#include "http/request_checks.h"
 #include "http/request_target.h"
 #include "proxy/cert_forwarding.h"
 #include "proxy/echo_upstream.h"
@@ -305,6 +306,9 @@ net::awaitable<void> HttpSession::reply_header_failure(Exchange& ex, const Reque
     client_timed_out_ = false;  // the deadline was the header's; the 408 gets the usual write timeout
   }
   if (status == 0) co_return;
+  if (ex.reason == auth::Reason::bad_request)
+    spdlog::info("refused {} sni={} reason=bad_request detail=\"{}\"", client_address_, handshake_.sni,
+                 ec.message());
   co_await reply_error(ex, status, http::default_message(status), false, false);
   log_exchange(ex);
 }
@@ -320,28 +324,14 @@ net::awaitable<bool> HttpSession::handle_request(RequestParser& parser, Exchange
   // A rejected request's unread body would be taken for the next request: close instead.
   const bool can_keep = keep_client_alive(ex) && parser.is_done();
 
-  auto target = http::normalize_target(req.target());
-  const std::string host_header(req[bhttp::field::host]);
-  ex.host = host_header.empty() ? handshake_.sni : http::host_without_port(host_header);
-  if (!target || ex.host.empty()) {
-    ex.reason = auth::Reason::bad_request;
-    co_return co_await reply_error(ex, 400, http::default_message(400), html(), false);
+  std::optional<http::RequestTarget> target;
+  auto early = check_request(parser, ex, target);
+  if (!early) {
+    if (auto jwks = jwks_response(runtime_->jwt_keys(), req.method(), target->path, can_keep))
+      co_return co_await send_response(ex, *jwks, can_keep);
+    early = find_route(ex, *target, can_keep);
   }
-  if (auto jwks = jwks_response(runtime_->jwt_keys(), req.method(), target->path, can_keep))
-    co_return co_await send_response(ex, *jwks, can_keep);
-  ex.route = listener_.router.match(ex.host, target->path);
-  if (!ex.route) {
-    ex.reason = listener_.router.knows_host(ex.host) ? auth::Reason::no_route : auth::Reason::unknown_host;
-    co_return co_await reply_error(ex, 404, http::default_message(404), html(), can_keep);
-  }
-  const auto& mtls = ex.route->config->mtls;
-  // The certificate was requested for the SNI's host; it must not be used for another host. (A
-  // certificate from a trusted proxy's header was not requested by this handshake at all.)
-  if (mtls.mode != config::MtlsMode::off && !trusted_input_.active() && !handshake_.sni.empty() &&
-      ex.host != handshake_.sni) {
-    ex.reason = auth::Reason::misdirected_request;
-    co_return co_await reply_error(ex, 421, http::default_message(421), html(), can_keep);
-  }
+  if (early) co_return co_await answer_early(ex, *early, html());
   ex.peer = &trusted_input_.certificate(req, peer_);
   const auto decision = co_await auth::authorize({*ex.route, *ex.peer});
   ex.verify = decision.verify;
@@ -356,6 +346,64 @@ net::awaitable<bool> HttpSession::handle_request(RequestParser& parser, Exchange
   prepare_upstream_request(parser, ex, decision, target->path + target->query);
   if (ex.route->config->to.kind == config::UpstreamKind::echo) co_return co_await answer_echo(parser, ex);
   co_return co_await forward(parser, ex);
+}
+
+// The request header's framing and form (http/request_checks), its host and its normalized target.
+std::optional<HttpSession::EarlyAnswer> HttpSession::check_request(
+    const RequestParser& parser, Exchange& ex, std::optional<http::RequestTarget>& target) {
+  const auto& cfg = runtime_->config();
+  const auto check = http::check_request_header(
+      parser.get(),
+      {.reject_underscores = cfg.headers_with_underscores == config::UnderscoreHeaders::reject});
+  ex.host = check.address.host.empty() ? handshake_.sni : http::host_without_port(check.address.host);
+  if (check.refusal)
+    return EarlyAnswer{check.refusal->status, auth::Reason::bad_request, check.refusal->detail};
+  target = http::normalize_target(check.address.origin_target);
+  if (!target)
+    return EarlyAnswer{400, auth::Reason::bad_request, "a forbidden path encoding or path parameter"};
+  if (ex.host.empty()) return EarlyAnswer{400, auth::Reason::bad_request, "no host name"};
+  return std::nullopt;
+}
+
+// The route, and what it rules out before authorization: no route (404), a certificate presented to
+// another host (421).
+std::optional<HttpSession::EarlyAnswer> HttpSession::find_route(Exchange& ex,
+                                                                const http::RequestTarget& target,
+                                                                bool can_keep) {
+  ex.route = listener_.router.match(ex.host, target.routing_path());
+  if (!ex.route) {
+    const bool known = listener_.router.knows_host(ex.host);
+    return EarlyAnswer{404, known ? auth::Reason::no_route : auth::Reason::unknown_host, {}, can_keep};
+  }
+  // The certificate was requested for the SNI's host; it must not be used for another host. (A
+  // certificate from a trusted proxy's header was not requested by this handshake at all.)
+  if (ex.route->config->mtls.mode != config::MtlsMode::off && !trusted_input_.active() &&
+      !handshake_.sni.empty() && ex.host != handshake_.sni) {
+    return EarlyAnswer{421, auth::Reason::misdirected_request, {}, can_keep};
+  }
+  return std::nullopt;
+}
+
+// A refusal for the request's form carries a detail: it goes to the error log (the reason to the access
+// log), never to the client; such a connection closes, as its framing cannot be trusted.
+net::awaitable<bool> HttpSession::answer_early(Exchange& ex, const EarlyAnswer& answer, bool html) {
+  ex.reason = answer.reason;
+  if (!answer.detail.empty()) {
+    spdlog::info("refused {} sni={} host={} reason={} detail=\"{}\"", client_address_, handshake_.sni,
+                 ex.host, auth::to_string(answer.reason), answer.detail);
+  }
+  co_return co_await reply_error(ex, answer.status, http::default_message(answer.status), html,
+                                 answer.keep_alive);
+}
+
+// The client's body broke off: invalid chunked framing (400), or the client went away or stalled
+// (nothing to answer). The connection closes in every case.
+net::awaitable<bool> HttpSession::reply_body_failure(Exchange& ex, const RequestParser& parser,
+                                                     const error_code& ec) {
+  const bool html = http::prefers_html(parser.get()[bhttp::field::accept]);
+  if (!is_http_error(ec)) co_return false;
+  const std::string detail = "invalid body framing: " + ec.message();
+  co_return co_await answer_early(ex, {400, auth::Reason::bad_request, detail}, html);
 }
 
 void HttpSession::prepare_upstream_request(RequestParser& parser, const Exchange& ex,
@@ -403,7 +451,7 @@ net::awaitable<bool> HttpSession::answer_echo(RequestParser& parser, Exchange& e
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
     co_await http::read_body_some(client, buffer_, parser, false, ec);
-    if (ec) co_return false;
+    if (ec) co_return co_await reply_body_failure(ex, parser, ec);
   }
   const auto& req = parser.get();
   bhttp::response<bhttp::string_body> res{bhttp::status::ok, 11};
@@ -455,7 +503,7 @@ net::awaitable<bool> HttpSession::forward(RequestParser& parser, Exchange& ex) {
 
     // 2. The request, its body streamed from the client.
     auto failure = co_await http::relay_message(client, buffer_, parser, up, body_chunk(), ec);
-    if (failure == http::RelayFailure::input) co_return false;  // the client went away mid-body
+    if (failure == http::RelayFailure::input) co_return co_await reply_body_failure(ex, parser, ec);
     // A pooled connection the upstream closed just as it was taken fails before any response byte: an
     // idempotent request without a body is sent again, once (RFC 9110 section 9.2.2).
     const bool retryable =

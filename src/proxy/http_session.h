@@ -13,6 +13,7 @@
 #include "auth/decision.h"
 #include "auth/peer_certificate.h"
 #include "http/error_response.h"
+#include "http/request_target.h"
 #include "log/access_log.h"
 #include "proxy/forwarding_context.h"
 #include "proxy/trusted_header.h"
@@ -80,6 +81,19 @@ class HttpSession final : public server::WatchedConnection {
                                             const net::error_code& ec);
   net::awaitable<bool> forward(RequestParser& parser, Exchange& ex);
   net::awaitable<bool> answer_echo(RequestParser& parser, Exchange& ex);
+  // A request the gateway answers itself before authorization (400, 404, 421).
+  struct EarlyAnswer {
+    unsigned status = 400;
+    auth::Reason reason = auth::Reason::bad_request;
+    std::string_view detail;  // for the error log; empty: nothing to log
+    bool keep_alive = false;
+  };
+  std::optional<EarlyAnswer> check_request(const RequestParser& parser, Exchange& ex,
+                                           std::optional<http::RequestTarget>& target);
+  std::optional<EarlyAnswer> find_route(Exchange& ex, const http::RequestTarget& target, bool can_keep);
+  net::awaitable<bool> answer_early(Exchange& ex, const EarlyAnswer& answer, bool html);
+  net::awaitable<bool> reply_body_failure(Exchange& ex, const RequestParser& parser,
+                                          const net::error_code& ec);
   net::awaitable<bool> reply_upstream_failure(Exchange& ex);
   net::awaitable<bool> reply_error(Exchange& ex, unsigned status, std::string_view message, bool html,
                                    bool keep_alive);

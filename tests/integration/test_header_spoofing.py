@@ -71,6 +71,11 @@ def gw_allow(module_gateway, std_pki, wsgi):
 
 
 @pytest.fixture(scope="module")
+def gw_reject(module_gateway, std_pki, wsgi):
+    return module_gateway(_config(std_pki, wsgi, "reject"))
+
+
+@pytest.fixture(scope="module")
 def gw_trusted(module_gateway, std_pki, wsgi):
     return module_gateway(_config(std_pki, wsgi, "allow", trusted_proxies=["127.0.0.1"]))
 
@@ -132,6 +137,23 @@ def test_drop_removes_every_underscore_name_allow_keeps_ordinary_ones(gw_drop, g
     assert env.get("HTTP_X_APP_OTHER") == "t2"
     env = environ_of(raw_get(gw_allow, std_pki, "public.test", "/", headers)[0])
     assert env.get("HTTP_X_APP_TOKEN") == "t1"
+    assert env.get("HTTP_X_APP_OTHER") == "t2"
+
+
+@pytest.mark.parametrize("host", ["public.test", "opt.test"])
+@pytest.mark.parametrize("name", ["X_App_Token", "X_Client_Cert_Verify"])
+def test_reject_answers_400(gw_reject, std_pki, host, name):
+    tok = token()
+    r, port = raw_get(gw_reject, std_pki, host, f"/r/{tok}", [(name, "spoof")])
+    assert r.status == 400, r
+    assert r.json() == {"message": "Bad Request"}
+    assert "underscore" not in r.text and "_" not in r.text
+    assert_log(gw_reject.log_for_client_port(port), status=400, reason="bad_request", path=f"/r/{tok}")
+    assert "detail=\"a header name with '_'\"" in gw_reject.stderr_text()
+
+
+def test_reject_passes_requests_without_underscores(gw_reject, std_pki):
+    env = environ_of(raw_get(gw_reject, std_pki, "opt.test", "/", [("X-App-Other", "t2")])[0])
     assert env.get("HTTP_X_APP_OTHER") == "t2"
 
 

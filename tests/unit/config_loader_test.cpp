@@ -132,7 +132,9 @@ TEST_F(LoaderTest, HeadersWithUnderscores) {
   EXPECT_EQ(load(std::string(kBase) + routes).headers_with_underscores, UnderscoreHeaders::drop);
   EXPECT_EQ(load(std::string(kBase) + "headers_with_underscores: allow\n" + routes).headers_with_underscores,
             UnderscoreHeaders::allow);
+  EXPECT_EQ(load(std::string(kBase) + "headers_with_underscores: reject\n" + routes).headers_with_underscores,
+            UnderscoreHeaders::reject);
   EXPECT_NE(error(std::string(kBase) + "headers_with_underscores: maybe\n" + routes)
-                .find("certgate.yaml:7: headers_with_underscores must be drop or allow"),
+                .find("certgate.yaml:7: headers_with_underscores must be drop, reject or allow"),
             std::string::npos);
 }

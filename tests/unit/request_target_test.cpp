@@ -4,6 +4,7 @@
 
 using certgate::http::host_without_port;
 using certgate::http::normalize_target;
+using certgate::http::split_absolute_form;
 
 TEST(NormalizeTarget, KeepsCleanPathsAndQueries) {
   auto t = normalize_target("/api/v1/items?x=1&y=%2F");
@@ -38,6 +39,36 @@ TEST(NormalizeTarget, RejectsWhatUpstreamsDecodeInconsistently) {
   EXPECT_FALSE(normalize_target("http://example.com/x"));
   EXPECT_FALSE(normalize_target("*"));
   EXPECT_FALSE(normalize_target(""));
+}
+
+TEST(NormalizeTarget, RejectsDotAndEmptySegmentsWithParameters) {
+  for (const char* target : {"/public/..;/admin", "/.;/x", "/public/..;x=1/admin", "/;x/admin",
+                             "/a/%2e%2e;/b", "/a/..%3b/b", "/a/..%3B/b", "/a/;"}) {
+    EXPECT_FALSE(normalize_target(target)) << target;
+  }
+}
+
+TEST(NormalizeTarget, RoutesOnThePathWithoutParameters) {
+  auto t = normalize_target("/admin;jsessionid=1/x;v=2?q=1");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->path, "/admin;jsessionid=1/x;v=2");  // the upstream gets the parameters
+  EXPECT_EQ(t->routing_path(), "/admin/x");
+  EXPECT_EQ(t->query, "?q=1");
+  EXPECT_EQ(normalize_target("/plain")->routing_path(), "/plain");
+  EXPECT_EQ(normalize_target("/a%3Bb")->routing_path(), "/a%3Bb");  // an encoded ';' is part of the name
+}
+
+TEST(SplitAbsoluteForm, TakesTheAuthorityAndKeepsTheRest) {
+  auto t = split_absolute_form("https://App.test:8443/x/y?z=1");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->authority, "App.test:8443");
+  EXPECT_EQ(t->origin_form, "/x/y?z=1");
+  EXPECT_EQ(split_absolute_form("HTTP://app.test")->origin_form, "/");
+  EXPECT_EQ(split_absolute_form("http://app.test?x")->origin_form, "/?x");
+  EXPECT_FALSE(split_absolute_form("https://user@app.test/"));
+  EXPECT_FALSE(split_absolute_form("https:///x"));
+  EXPECT_FALSE(split_absolute_form("ftp://app.test/"));
+  EXPECT_FALSE(split_absolute_form("app.test:443"));
 }
 
 TEST(HostWithoutPort, LowercasesAndStripsPort) {
