@@ -50,6 +50,8 @@ std::string_view to_string(Reason reason) {
       return "idle_timeout";
     case Reason::request_timeout:
       return "request_timeout";
+    case Reason::body_too_large:
+      return "body_too_large";
     case Reason::upstream_truncated:
       return "upstream_truncated";
   }

@@ -31,6 +31,7 @@ enum class Reason : uint8_t {
   upstream_timeout,
   idle_timeout,
   request_timeout,
+  body_too_large,
   upstream_truncated,
 };
 

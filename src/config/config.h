@@ -278,6 +278,7 @@ struct Route {
   std::optional<IdentitySettings> identity;  // no block: no consumer lookup
   std::vector<PolicyRule> policy;            // empty: see docs/identity-and-policy.md (implicit policy)
   TcpRouteOptions tcp;
+  std::size_t max_request_body = 0;  // the route's max_request_body, else limits.max_request_body; 0: none
   SourceMark mark;
 };
 
@@ -295,6 +296,8 @@ struct Timeouts {
 
 struct Limits {
   std::size_t max_header_bytes = 64 * 1024;
+  std::size_t max_headers = 100;         // header fields in one request (-> 431)
+  std::size_t max_request_body = 0;      // bytes; 0: unlimited (a route can set its own)
   std::size_t max_connections = 100000;  // per process
 };
 

@@ -224,11 +224,15 @@ class Loader {
   }
 
   void limits(const YAML::Node& n) {
-    r_.expect_map(n, "limits", {"max_header_bytes", "max_connections"});
+    r_.expect_map(n, "limits", {"max_header_bytes", "max_headers", "max_request_body", "max_connections"});
     if (auto v = n["max_header_bytes"]) {
       cfg_.limits.max_header_bytes = r_.size(v, "limits.max_header_bytes");
       if (cfg_.limits.max_header_bytes < 1024) r_.fail(v, "limits.max_header_bytes must be at least 1KiB");
     }
+    if (auto v = n["max_headers"])
+      cfg_.limits.max_headers = static_cast<std::size_t>(r_.integer(v, "limits.max_headers", 1, 100000));
+    if (auto v = n["max_request_body"])
+      cfg_.limits.max_request_body = r_.size(v, "limits.max_request_body", /*zero_allowed=*/true);
     if (auto v = n["max_connections"]) {
       cfg_.limits.max_connections =
           static_cast<std::size_t>(r_.integer(v, "limits.max_connections", 1, 10000000));
@@ -290,8 +294,8 @@ class Loader {
 
   Route route(const YAML::Node& n) {
     r_.expect_map(n, "a route",
-                  {"from", "to", "mtls", "headers", "preserve_host", "identity", "policy", kTcpRouteKeys[0],
-                   kTcpRouteKeys[1]});
+                  {"from", "to", "mtls", "headers", "preserve_host", "max_request_body", "identity", "policy",
+                   kTcpRouteKeys[0], kTcpRouteKeys[1]});
     Route route;
     route.mark = r_.mark(n);
     const auto from = n["from"];
@@ -310,6 +314,8 @@ class Loader {
     route.to = *u;
     load_tcp_route_options(r_, n, route);
     if (auto p = n["preserve_host"]) route.preserve_host = r_.boolean(p, "preserve_host");
+    route.max_request_body = cfg_.limits.max_request_body;
+    if (auto b = n["max_request_body"]) route.max_request_body = r_.size(b, "max_request_body", true);
     if (auto m = n["mtls"]) route.mtls_overrides = mtls_settings(m, "a route's mtls", /*route_level=*/true);
     if (auto h = n["headers"]) route.headers = load_route_headers(r_, h, cfg_);
     route.mtls = effective_mtls(route.mtls_overrides);

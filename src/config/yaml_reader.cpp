@@ -70,10 +70,10 @@ Duration YamlReader::duration(const YAML::Node& node, std::string_view what) con
   return *d;
 }
 
-std::size_t YamlReader::size(const YAML::Node& node, std::string_view what) const {
+std::size_t YamlReader::size(const YAML::Node& node, std::string_view what, bool zero_allowed) const {
   const auto text = scalar(node, what);
   auto s = parse_size(text);
-  if (!s || *s == 0)
+  if (!s || (*s == 0 && !zero_allowed))
     fail(node, std::string(what) + " must be a size like 65536 or 64KiB (got '" + text + "')");
   return *s;
 }

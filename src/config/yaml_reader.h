@@ -30,7 +30,8 @@ class YamlReader {
   bool boolean(const YAML::Node& node, std::string_view what) const;
   int integer(const YAML::Node& node, std::string_view what, int min, int max) const;
   Duration duration(const YAML::Node& node, std::string_view what) const;
-  std::size_t size(const YAML::Node& node, std::string_view what) const;
+  // A byte size; 0 only when `zero_allowed` (where 0 means "no limit").
+  std::size_t size(const YAML::Node& node, std::string_view what, bool zero_allowed = false) const;
 
   // Resolves a path relative to the config file's directory and checks that it can be read.
   std::string readable_file(const YAML::Node& node, std::string_view what) const;

@@ -118,6 +118,8 @@ std::string_view default_message(unsigned status) {
       return "Method Not Allowed";
     case 408:
       return "Request Timeout";
+    case 413:
+      return "Content Too Large";
     case 421:
       return "Misdirected Request";
     case 431:

@@ -15,10 +15,14 @@ std::optional<HeaderRefusal> refuse(std::string_view detail, unsigned status = 4
 }
 
 std::optional<HeaderRefusal> check_names(const RequestHeader& req, const HeaderRules& rules) {
-  if (!rules.reject_underscores) return std::nullopt;
+  std::size_t count = 0;
+  bool underscore = false;
   for (const auto& field : req) {
-    if (field.name_string().find('_') != std::string_view::npos) return refuse("a header name with '_'");
+    ++count;
+    underscore = underscore || field.name_string().find('_') != std::string_view::npos;
   }
+  if (count > rules.max_headers) return refuse("more header fields than limits.max_headers", 431);
+  if (underscore && rules.reject_underscores) return refuse("a header name with '_'");
   return std::nullopt;
 }
 

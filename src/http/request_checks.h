@@ -1,6 +1,6 @@
 // What certgate checks in a request header once Beast has parsed it, before routing: what RFC 9112
 // asks of a server that Beast leaves to the application (exactly one Host; a Transfer-Encoding the
-// gateway can relay without ambiguity), and headers_with_underscores: reject. A request that fails is
+// gateway can relay without ambiguity), and the configured header limits. A request that fails is
 // answered with an error and the connection closes: its framing cannot be trusted.
 #pragma once
 
@@ -15,10 +15,11 @@ namespace certgate::http {
 using RequestHeader = boost::beast::http::request_header<>;
 
 struct HeaderRules {
+  std::size_t max_headers = 100;    // limits.max_headers
   bool reject_underscores = false;  // headers_with_underscores: reject
 };
 
-// Why a request header is refused: 400, and a detail for the error log (never for the client).
+// Why a request header is refused: 400 or 431, and a detail for the error log (never for the client).
 struct HeaderRefusal {
   unsigned status = 400;
   std::string_view detail;

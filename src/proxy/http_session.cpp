@@ -329,7 +329,7 @@ net::awaitable<bool> HttpSession::handle_request(RequestParser& parser, Exchange
   if (!early) {
     if (auto jwks = jwks_response(runtime_->jwt_keys(), req.method(), target->path, can_keep))
       co_return co_await send_response(ex, *jwks, can_keep);
-    early = find_route(ex, *target, can_keep);
+    early = find_route(parser, ex, *target, can_keep);
   }
   if (early) co_return co_await answer_early(ex, *early, html());
   ex.peer = &trusted_input_.certificate(req, peer_);
@@ -354,7 +354,7 @@ std::optional<HttpSession::EarlyAnswer> HttpSession::check_request(
   const auto& cfg = runtime_->config();
   const auto check = http::check_request_header(
       parser.get(),
-      {.reject_underscores = cfg.headers_with_underscores == config::UnderscoreHeaders::reject});
+      {cfg.limits.max_headers, cfg.headers_with_underscores == config::UnderscoreHeaders::reject});
   ex.host = check.address.host.empty() ? handshake_.sni : http::host_without_port(check.address.host);
   if (check.refusal)
     return EarlyAnswer{check.refusal->status, auth::Reason::bad_request, check.refusal->detail};
@@ -366,8 +366,8 @@ std::optional<HttpSession::EarlyAnswer> HttpSession::check_request(
 }
 
 // The route, and what it rules out before authorization: no route (404), a certificate presented to
-// another host (421).
-std::optional<HttpSession::EarlyAnswer> HttpSession::find_route(Exchange& ex,
+// another host (421), a body above its max_request_body (413).
+std::optional<HttpSession::EarlyAnswer> HttpSession::find_route(RequestParser& parser, Exchange& ex,
                                                                 const http::RequestTarget& target,
                                                                 bool can_keep) {
   ex.route = listener_.router.match(ex.host, target.routing_path());
@@ -381,7 +381,18 @@ std::optional<HttpSession::EarlyAnswer> HttpSession::find_route(Exchange& ex,
       !handshake_.sni.empty() && ex.host != handshake_.sni) {
     return EarlyAnswer{421, auth::Reason::misdirected_request, {}, can_keep};
   }
+  if (!limit_body(parser, *ex.route->config))
+    return EarlyAnswer{413, auth::Reason::body_too_large, "Content-Length above max_request_body"};
   return std::nullopt;
+}
+
+// max_request_body: a Content-Length above it is refused before anything is read (false); a chunked
+// body is cut by the parser once its chunks add up to more (see reply_body_failure).
+bool HttpSession::limit_body(RequestParser& parser, const config::Route& route) {
+  if (route.max_request_body == 0) return true;
+  if (auto length = parser.content_length(); length && *length > route.max_request_body) return false;
+  parser.body_limit(route.max_request_body);
+  return true;
 }
 
 // A refusal for the request's form carries a detail: it goes to the error log (the reason to the access
@@ -396,11 +407,15 @@ net::awaitable<bool> HttpSession::answer_early(Exchange& ex, const EarlyAnswer& 
                                  answer.keep_alive);
 }
 
-// The client's body broke off: invalid chunked framing (400), or the client went away or stalled
-// (nothing to answer). The connection closes in every case.
+// The client's body broke off: too large for max_request_body (413), invalid chunked framing (400), or
+// the client went away or stalled (nothing to answer). The connection closes in every case.
 net::awaitable<bool> HttpSession::reply_body_failure(Exchange& ex, const RequestParser& parser,
                                                      const error_code& ec) {
   const bool html = http::prefers_html(parser.get()[bhttp::field::accept]);
+  if (ec == bhttp::error::body_limit) {
+    co_return co_await answer_early(
+        ex, {413, auth::Reason::body_too_large, "a chunked body above max_request_body"}, html);
+  }
   if (!is_http_error(ec)) co_return false;
   const std::string detail = "invalid body framing: " + ec.message();
   co_return co_await answer_early(ex, {400, auth::Reason::bad_request, detail}, html);

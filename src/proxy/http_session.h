@@ -81,7 +81,7 @@ class HttpSession final : public server::WatchedConnection {
                                             const net::error_code& ec);
   net::awaitable<bool> forward(RequestParser& parser, Exchange& ex);
   net::awaitable<bool> answer_echo(RequestParser& parser, Exchange& ex);
-  // A request the gateway answers itself before authorization (400, 404, 421).
+  // A request the gateway answers itself before authorization (400, 404, 413, 421, 431).
   struct EarlyAnswer {
     unsigned status = 400;
     auth::Reason reason = auth::Reason::bad_request;
@@ -90,7 +90,9 @@ class HttpSession final : public server::WatchedConnection {
   };
   std::optional<EarlyAnswer> check_request(const RequestParser& parser, Exchange& ex,
                                            std::optional<http::RequestTarget>& target);
-  std::optional<EarlyAnswer> find_route(Exchange& ex, const http::RequestTarget& target, bool can_keep);
+  std::optional<EarlyAnswer> find_route(RequestParser& parser, Exchange& ex,
+                                        const http::RequestTarget& target, bool can_keep);
+  bool limit_body(RequestParser& parser, const config::Route& route);
   net::awaitable<bool> answer_early(Exchange& ex, const EarlyAnswer& answer, bool html);
   net::awaitable<bool> reply_body_failure(Exchange& ex, const RequestParser& parser,
                                           const net::error_code& ec);

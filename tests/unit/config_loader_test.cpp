@@ -138,3 +138,24 @@ TEST_F(LoaderTest, HeadersWithUnderscores) {
                 .find("certgate.yaml:7: headers_with_underscores must be drop, reject or allow"),
             std::string::npos);
 }
+
+TEST_F(LoaderTest, RequestLimits) {
+  auto cfg = load(std::string(kBase) + "routes:\n  - from: https://a.test\n    to: echo://\n");
+  EXPECT_EQ(cfg.limits.max_headers, 100u);
+  EXPECT_EQ(cfg.limits.max_request_body, 0u);
+  EXPECT_EQ(cfg.routes[0].max_request_body, 0u);
+  cfg = load(std::string(kBase) +
+             "limits: {max_headers: 20, max_request_body: 1MiB}\nroutes:\n"
+             "  - from: https://a.test\n    to: echo://\n"
+             "  - from: https://b.test\n    to: echo://\n    max_request_body: 0\n"
+             "  - from: https://c.test\n    to: echo://\n    max_request_body: 10KiB\n");
+  EXPECT_EQ(cfg.limits.max_headers, 20u);
+  EXPECT_EQ(cfg.routes[0].max_request_body, 1024u * 1024);  // inherited
+  EXPECT_EQ(cfg.routes[1].max_request_body, 0u);            // unlimited on this route
+  EXPECT_EQ(cfg.routes[2].max_request_body, 10u * 1024);
+  EXPECT_NE(error(std::string(kBase) + "limits: {max_headers: 0}\nroutes: []\n").find("limits.max_headers"),
+            std::string::npos);
+  EXPECT_NE(error(std::string(kBase) + "limits: {max_request_body: lots}\nroutes: []\n")
+                .find("limits.max_request_body must be a size"),
+            std::string::npos);
+}

@@ -80,7 +80,10 @@ TEST(RequestChecks, TransferEncodingOnlyALoneChunked) {
   EXPECT_EQ(status_of(request("/", {{"Host", "a"}, {"Transfer-Encoding", "chunked"}}, 10)), 400u);
 }
 
-TEST(RequestChecks, UnderscoresWhenRejected) {
+TEST(RequestChecks, HeaderCountAndUnderscores) {
+  auto req = request("/", {{"Host", "a"}, {"A", "1"}, {"B", "2"}});
+  EXPECT_EQ(status_of(req, {.max_headers = 3}), 0u);
+  EXPECT_EQ(status_of(req, {.max_headers = 2}), 431u);
   auto underscored = request("/", {{"Host", "a"}, {"X_Token", "1"}});
   EXPECT_EQ(status_of(underscored), 0u);
   EXPECT_EQ(status_of(underscored, {.reject_underscores = true}), 400u);
