@@ -286,6 +286,9 @@ struct Timeouts {
   Duration handshake = std::chrono::seconds(10);
   Duration idle = std::chrono::seconds(60);
   Duration request_header = std::chrono::seconds(30);
+  // The request body's initial allowance; each limits.min_request_body_rate bytes received add a second
+  // (Apache's mod_reqtimeout "body=20,MinRate=500"), so a body cannot be dripped to hold a connection.
+  Duration request_body = std::chrono::seconds(20);
   Duration upstream_connect = std::chrono::seconds(5);
   Duration upstream_response = std::chrono::seconds(60);
   // The whole upstream response header, from the moment the request was sent: an upstream that drips
@@ -296,8 +299,10 @@ struct Timeouts {
 
 struct Limits {
   std::size_t max_header_bytes = 64 * 1024;
-  std::size_t max_headers = 100;         // header fields in one request (-> 431)
-  std::size_t max_request_body = 0;      // bytes; 0: unlimited (a route can set its own)
+  std::size_t max_headers = 100;     // header fields in one request (-> 431)
+  std::size_t max_request_body = 0;  // bytes; 0: unlimited (a route can set its own)
+  // Bytes per second a request body must keep up, see Timeouts::request_body; 0: no body deadline.
+  std::size_t min_request_body_rate = 500;
   std::size_t max_connections = 100000;  // per process
 };
 

@@ -203,12 +203,13 @@ class Loader {
 
   void timeouts(const YAML::Node& n) {
     r_.expect_map(n, "timeouts",
-                  {"handshake", "idle", "request_header", "upstream_connect", "upstream_response",
-                   "upstream_header", "shutdown"});
+                  {"handshake", "idle", "request_header", "request_body", "upstream_connect",
+                   "upstream_response", "upstream_header", "shutdown"});
     auto& t = cfg_.timeouts;
     if (auto v = n["handshake"]) t.handshake = positive_duration(v, "timeouts.handshake");
     if (auto v = n["idle"]) t.idle = positive_duration(v, "timeouts.idle");
     if (auto v = n["request_header"]) t.request_header = positive_duration(v, "timeouts.request_header");
+    if (auto v = n["request_body"]) t.request_body = positive_duration(v, "timeouts.request_body");
     if (auto v = n["upstream_connect"])
       t.upstream_connect = positive_duration(v, "timeouts.upstream_connect");
     if (auto v = n["upstream_response"])
@@ -224,7 +225,9 @@ class Loader {
   }
 
   void limits(const YAML::Node& n) {
-    r_.expect_map(n, "limits", {"max_header_bytes", "max_headers", "max_request_body", "max_connections"});
+    r_.expect_map(
+        n, "limits",
+        {"max_header_bytes", "max_headers", "max_request_body", "min_request_body_rate", "max_connections"});
     if (auto v = n["max_header_bytes"]) {
       cfg_.limits.max_header_bytes = r_.size(v, "limits.max_header_bytes");
       if (cfg_.limits.max_header_bytes < 1024) r_.fail(v, "limits.max_header_bytes must be at least 1KiB");
@@ -233,6 +236,9 @@ class Loader {
       cfg_.limits.max_headers = static_cast<std::size_t>(r_.integer(v, "limits.max_headers", 1, 100000));
     if (auto v = n["max_request_body"])
       cfg_.limits.max_request_body = r_.size(v, "limits.max_request_body", /*zero_allowed=*/true);
+    if (auto v = n["min_request_body_rate"]) {
+      cfg_.limits.min_request_body_rate = r_.size(v, "limits.min_request_body_rate", /*zero_allowed=*/true);
+    }
     if (auto v = n["max_connections"]) {
       cfg_.limits.max_connections =
           static_cast<std::size_t>(r_.integer(v, "limits.max_connections", 1, 10000000));

@@ -62,11 +62,31 @@ bool is_http_error(const error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category();
 }
 
+// The request body's deadline, which moves with the bytes read: `allowance` from `start`, plus a second
+// for every `bytes_per_second` bytes (Apache's mod_reqtimeout MinRate). A client that drips its body
+// cannot hold the connection (and the upstream connection the body goes to) for long.
+struct BodyPace {
+  server::Clock::time_point start;
+  milliseconds allowance{};
+  std::uint64_t bytes_per_second = 0;  // 0: no pace, only the per-read timeout
+  std::uint64_t bytes = 0;
+
+  std::optional<server::Clock::time_point> deadline() const {
+    if (bytes_per_second == 0) return std::nullopt;
+    return start + allowance + milliseconds(bytes * 1000 / bytes_per_second);
+  }
+};
+
+BodyPace body_pace(const config::Config& cfg) {
+  return {server::Clock::now(), cfg.timeouts.request_body, cfg.limits.min_request_body_rate};
+}
+
 }  // namespace
 
 // Every read and write re-arms the session's deadline for its side, so a timeout bounds inactivity,
 // not the length of a transfer; with a fixed deadline instead (the request header's), it bounds the
-// whole operation; with both, whichever comes first. Once a side has timed out, its operations fail at once.
+// whole operation; with both, whichever comes first. With a BodyPace, reads also end at its deadline.
+// Once a side has timed out, its operations fail at once.
 template <class Stream>
 class HttpSession::Timed {
  public:
@@ -77,6 +97,8 @@ class HttpSession::Timed {
   Timed(HttpSession& session, Stream& stream, Waiting who, milliseconds timeout,
         server::Clock::time_point deadline)
       : session_(session), stream_(stream), who_(who), timeout_(timeout), deadline_(deadline) {}
+  Timed(HttpSession& session, Stream& stream, Waiting who, milliseconds timeout, BodyPace& pace)
+      : session_(session), stream_(stream), who_(who), timeout_(timeout), pace_(&pace) {}
 
   net::awaitable<std::size_t> read_some(net::asio::mutable_buffer buffer, error_code& ec) {
     if (session_.timed_out(who_)) {
@@ -86,6 +108,7 @@ class HttpSession::Timed {
     arm();
     const auto n = co_await stream_.read_some(buffer, ec);
     settle(ec);
+    if (pace_) pace_->bytes += n;
     co_return n;
   }
 
@@ -101,6 +124,9 @@ class HttpSession::Timed {
 
  private:
   void arm() {
+    if (pace_) {
+      if (const auto paced = pace_->deadline()) deadline_ = paced;
+    }
     if (deadline_ && timeout_.count() > 0) {
       session_.wait_until(who_, std::min(*deadline_, server::Clock::now() + timeout_));
     } else if (deadline_) {
@@ -119,6 +145,7 @@ class HttpSession::Timed {
   Waiting who_;
   milliseconds timeout_{};
   std::optional<server::Clock::time_point> deadline_;
+  BodyPace* pace_ = nullptr;
 };
 
 HttpSession::HttpSession(server::WorkerContext& worker, std::shared_ptr<const server::Runtime> runtime,
@@ -407,14 +434,20 @@ net::awaitable<bool> HttpSession::answer_early(Exchange& ex, const EarlyAnswer& 
                                  answer.keep_alive);
 }
 
-// The client's body broke off: too large for max_request_body (413), invalid chunked framing (400), or
-// the client went away or stalled (nothing to answer). The connection closes in every case.
+// The client's body broke off: too large for max_request_body (413), invalid chunked framing (400), too
+// slow (408), or the client went away (nothing to answer). The connection closes in every case.
 net::awaitable<bool> HttpSession::reply_body_failure(Exchange& ex, const RequestParser& parser,
                                                      const error_code& ec) {
   const bool html = http::prefers_html(parser.get()[bhttp::field::accept]);
   if (ec == bhttp::error::body_limit) {
     co_return co_await answer_early(
         ex, {413, auth::Reason::body_too_large, "a chunked body above max_request_body"}, html);
+  }
+  if (ec == net::asio::error::timed_out) {
+    client_timed_out_ = false;  // the deadline was the body's; the 408 gets the usual write timeout
+    co_return co_await answer_early(
+        ex, {408, auth::Reason::request_timeout, "the request body stalled or came slower than its pace"},
+        html);
   }
   if (!is_http_error(ec)) co_return false;
   const std::string detail = "invalid body framing: " + ec.message();
@@ -462,10 +495,12 @@ net::awaitable<bool> HttpSession::answer_echo(RequestParser& parser, Exchange& e
     if (ec) co_return false;
   }
   const auto chunk = body_chunk();
+  auto pace = body_pace(cfg);
+  Timed client_body(*this, tls_, Waiting::client, cfg.timeouts.idle, pace);
   while (!parser.is_done()) {  // the echo describes the request; its body is read and dropped
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
-    co_await http::read_body_some(client, buffer_, parser, false, ec);
+    co_await http::read_body_some(client_body, buffer_, parser, false, ec);
     if (ec) co_return co_await reply_body_failure(ex, parser, ec);
   }
   const auto& req = parser.get();
@@ -516,8 +551,10 @@ net::awaitable<bool> HttpSession::forward(RequestParser& parser, Exchange& ex) {
     upstream_socket_ = &upstream->socket();
     Timed up(*this, *upstream, Waiting::upstream, cfg.timeouts.upstream_response);
 
-    // 2. The request, its body streamed from the client.
-    auto failure = co_await http::relay_message(client, buffer_, parser, up, body_chunk(), ec);
+    // 2. The request, its body streamed from the client at the pace timeouts.request_body sets.
+    auto pace = body_pace(cfg);
+    Timed client_body(*this, tls_, Waiting::client, cfg.timeouts.idle, pace);
+    auto failure = co_await http::relay_message(client_body, buffer_, parser, up, body_chunk(), ec);
     if (failure == http::RelayFailure::input) co_return co_await reply_body_failure(ex, parser, ec);
     // A pooled connection the upstream closed just as it was taken fails before any response byte: an
     // idempotent request without a body is sent again, once (RFC 9110 section 9.2.2).

@@ -7,9 +7,14 @@ Gateway `gw` (limits.max_headers 10, limits.max_request_body 1KiB), routes witho
   public.test  max_request_body 0 (no limit)
   base.test    max_request_body 100
 Gateway `gw_default`: no limits set (max_headers 100, no body limit); app.test and echo.test (echo://).
+Gateway `gw_paced`: timeouts.request_body 1s, limits.min_request_body_rate 100: a body must arrive within
+1 s plus a second per 100 bytes (408 otherwise).
 """
 
 from __future__ import annotations
+
+import select
+import time
 
 import pytest
 
@@ -153,3 +158,45 @@ def test_chunked_body_cut_mid_stream(gw, std_pki, upstream):
         assert c.closed_by_peer()
         assert_log(gw.log_for_client_port(c.local_port), status=413, reason="body_too_large")
     assert 'reason=body_too_large detail="a chunked body above max_request_body"' in gw.stderr_text()
+
+
+# --- request body pace (timeouts.request_body, limits.min_request_body_rate) --------------------------------
+
+@pytest.fixture(scope="module")
+def gw_paced(module_gateway, std_pki, upstream):
+    return module_gateway(gateway_config(std_pki, [_route("app.test", upstream.url), _route("echo.test", "echo://")],
+                                         timeouts={"request_body": "1s"}, limits={"min_request_body_rate": 100}))
+
+
+@pytest.mark.parametrize("host", ["app.test", "echo.test"])
+def test_dripping_body_is_cut_at_its_pace(gw_paced, std_pki, host):
+    # 1 s allowance plus 1 s per 100 bytes: a byte every 0.3 s falls behind at once
+    with RawConnection(gw_paced.port, host, cacert=std_pki.server_ca.cert_path) as c:
+        c.send(head(f"POST /{token()}/upload HTTP/1.1", f"Host: {host}", "Content-Length: 1000"))
+        started = time.monotonic()
+        while time.monotonic() - started < 20:
+            readable, _, _ = select.select([c.sock], [], [], 0.3)  # the pace of the drip
+            if readable:
+                break
+            try:
+                c.send(b"x")
+            except OSError:
+                break
+        r = c.response("POST")
+        elapsed = time.monotonic() - started
+        assert_json_message(r, 408, "Request Timeout", exact_body=True)
+        assert c.closed_by_peer()
+        assert 0.9 <= elapsed < 15, elapsed
+        assert_log(gw_paced.log_for_client_port(c.local_port), status=408, reason="request_timeout")
+
+
+def test_body_at_pace_passes(gw_paced, std_pki):
+    # 3 KiB in pieces: each piece earns its time, so the body may take longer than the 1 s allowance
+    with RawConnection(gw_paced.port, "app.test", cacert=std_pki.server_ca.cert_path) as c:
+        c.send(head(f"POST /{token()}/upload HTTP/1.1", "Host: app.test", "Content-Length: 3072"))
+        for _ in range(6):
+            c.send(b"y" * 512)
+            select.select([c.sock], [], [], 0.3)
+        r = c.response("POST")
+        assert r.status == 200, r
+        assert r.json()["bytes"] == 3072

@@ -159,3 +159,17 @@ TEST_F(LoaderTest, RequestLimits) {
                 .find("limits.max_request_body must be a size"),
             std::string::npos);
 }
+
+TEST_F(LoaderTest, RequestBodyPace) {
+  const std::string routes = "routes: []\n";
+  auto cfg = load(std::string(kBase) + routes);
+  EXPECT_EQ(cfg.timeouts.request_body, std::chrono::seconds(20));
+  EXPECT_EQ(cfg.limits.min_request_body_rate, 500u);
+  cfg = load(std::string(kBase) + "timeouts: {request_body: 5s}\nlimits: {min_request_body_rate: 0}\n" +
+             routes);
+  EXPECT_EQ(cfg.timeouts.request_body, std::chrono::seconds(5));
+  EXPECT_EQ(cfg.limits.min_request_body_rate, 0u);  // no body deadline
+  EXPECT_EQ(load(std::string(kBase) + "limits: {min_request_body_rate: 1KiB}\n" + routes)
+                .limits.min_request_body_rate,
+            1024u);
+}
