@@ -449,7 +449,8 @@ net::awaitable<bool> HttpSession::reply_body_failure(Exchange& ex, const Request
         ex, {408, auth::Reason::request_timeout, "the request body stalled or came slower than its pace"},
         html);
   }
-  if (!is_http_error(ec)) co_return false;
+  // A body cut short by the client closing is not a framing error: there is nobody left to answer.
+  if (!is_http_error(ec) || ec == bhttp::error::partial_message) co_return false;
   const std::string detail = "invalid body framing: " + ec.message();
   co_return co_await answer_early(ex, {400, auth::Reason::bad_request, detail}, html);
 }

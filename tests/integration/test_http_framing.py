@@ -227,3 +227,14 @@ def test_refusal_page_follows_accept(gw, std_pki):
     assert r.status == 400 and closed
     assert r.media_type == "text/html"
     assert "Host" not in r.text
+
+
+def test_client_closing_mid_body_is_not_a_framing_error(gw, std_pki, upstream):
+    tok = token()
+    with RawConnection(gw.port, "app.test", cacert=std_pki.server_ca.cert_path) as c:
+        c.send(head(f"POST /{tok}/upload HTTP/1.1", "Host: app.test", "Content-Length: 100") + b"x" * 10)
+        upstream.wait_for(lambda rec: tok in rec.path)
+        port = c.local_port
+    e = gw.log_for_client_port(port, timeout=10)
+    assert e["status"] != 400 and e["reason"] != "bad_request", e
+    assert "partial message" not in gw.stderr_text()
