@@ -279,6 +279,11 @@ net::awaitable<bool> HttpSession::handshake() {
   wait_for(Waiting::nothing, {});
   if (ec) {
     tls::log_handshake_failure(client_address_, handshake_, tls_, ec);
+    if (tls::TlsStream::sent_alert(ec)) {
+      wait_for(Waiting::client, tls::kLingerAfterAlert);
+      co_await tls_.linger_after_failure();
+      wait_for(Waiting::nothing, {});
+    }
     co_return false;
   }
   resumed_ = SSL_session_reused(tls_.ssl()) == 1;

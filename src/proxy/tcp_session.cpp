@@ -100,6 +100,11 @@ net::awaitable<void> TcpSession::run() {
   disarm();
   if (ec) {
     tls::log_handshake_failure(client_address_, handshake_, tls_, ec);
+    if (tls::TlsStream::sent_alert(ec)) {
+      arm(tls::kLingerAfterAlert);
+      co_await tls_.linger_after_failure();
+      disarm();
+    }
     co_return;
   }
   tls_version_ = SSL_get_version(tls_.ssl());

@@ -1,5 +1,6 @@
 #include "tls/tls_stream.h"
 
+#include <array>
 #include <cerrno>
 
 namespace certgate::tls {
@@ -155,6 +156,21 @@ awaitable<void> TlsStream::write(std::span<const net::asio::const_buffer> buffer
   if (!staging_.empty()) {
     co_await write_all(staging_.data(), staging_.size(), ec);
     staging_.clear();
+  }
+}
+
+bool TlsStream::sent_alert(const error_code& ec) {
+  return ec.category() == tls_category();
+}
+
+awaitable<void> TlsStream::linger_after_failure() {
+  error_code ec;
+  socket_.shutdown(net::tcp::socket::shutdown_send, ec);
+  std::array<char, 4096> sink;
+  for (std::size_t discarded = 0; !ec && discarded < kLingerBytes;) {
+    auto [e, n] = co_await socket_.async_read_some(net::asio::buffer(sink), net::use_nothrow);
+    ec = e;
+    discarded += n;
   }
 }
 

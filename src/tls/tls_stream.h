@@ -4,6 +4,7 @@
 // OpenSSL already has the data.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <span>
 #include <string>
@@ -16,6 +17,9 @@ namespace certgate::tls {
 using net::awaitable;
 using net::error_code;
 
+// How long a connection whose handshake failed with an alert waits for the client to close.
+inline constexpr std::chrono::milliseconds kLingerAfterAlert{1000};
+
 class TlsStream {
  public:
   TlsStream(net::tcp::socket socket, pki::SslPtr ssl);
@@ -26,6 +30,14 @@ class TlsStream {
   awaitable<void> write(std::span<const net::asio::const_buffer> buffers, error_code& ec);
   // Sends close_notify without waiting for the peer's (what nginx does with lingering off).
   void shutdown();
+  // After a failed handshake: lets the alert OpenSSL wrote reach the client. Closing with unread input
+  // makes the kernel answer with a reset that can overtake the alert (a TLS 1.3 client has often sent its
+  // Finished and even its request by then). So stop sending (FIN after the alert) and discard what the
+  // client still sends until it closes, up to kLingerBytes; the caller bounds the time with its deadline.
+  awaitable<void> linger_after_failure();
+  static constexpr std::size_t kLingerBytes = 64 * 1024;
+  // True for a failure the handshake answered with an alert (not a timeout or a vanished peer).
+  static bool sent_alert(const error_code& ec);
 
   net::tcp::socket& socket() { return socket_; }
   SSL* ssl() const { return ssl_.get(); }

@@ -5,6 +5,8 @@ which prints the alert the gateway sent ("SSL alert number N") and the CA names 
 from __future__ import annotations
 
 import re
+import socket
+import ssl
 
 import pytest
 
@@ -97,6 +99,32 @@ def test_invalid_certificate_fails_with_precise_alert(gw, std_pki, tls, name, al
     assert "HTTP/1.1" not in r.output
     cn = cert.cert.subject.rfc4514_string().split("CN=")[1].split(",")[0]
     assert _rejection_logged(gw, "reject.localhost", reason, alert, f"CN={cn}"), gw.stderr_text()[-3000:]
+
+
+def _refusal_seen_by_eager_client(port: int, tls: str) -> str:
+    """A client without a certificate that writes its request as soon as its side of the handshake is done
+    (as browsers and tlsfuzzer do): 'alert' when it read the gateway's alert, else what it saw instead."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE  # only the refusal matters here
+    ctx.minimum_version = ctx.maximum_version = (ssl.TLSVersion.TLSv1_3 if tls == "1.3" else ssl.TLSVersion.TLSv1_2)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        try:
+            with ctx.wrap_socket(raw, server_hostname="reject.localhost") as s:
+                s.sendall(HTTP_GET % b"reject.localhost")
+                s.recv(100)
+                return "no refusal"
+        except ssl.SSLError as e:
+            return "alert" if "ALERT" in (e.reason or "").upper() else f"{type(e).__name__}: {e}"
+        except OSError as e:
+            return f"{type(e).__name__}: {e}"
+
+
+@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+def test_refusal_alert_reaches_a_client_that_keeps_writing(gw, tls):
+    # Closing right after the alert while the client's records are unread makes the kernel send a reset that
+    # can overtake the alert; the gateway stops sending and drains instead, so every try sees the alert.
+    seen = [_refusal_seen_by_eager_client(gw.port, tls) for _ in range(20)]
+    assert seen == ["alert"] * 20, seen
 
 
 @pytest.mark.parametrize("tls", ["1.3", "1.2"])
