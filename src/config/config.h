@@ -303,7 +303,14 @@ struct Limits {
   std::size_t max_request_body = 0;  // bytes; 0: unlimited (a route can set its own)
   // Bytes per second a request body must keep up, see Timeouts::request_body; 0: no body deadline.
   std::size_t min_request_body_rate = 500;
-  std::size_t max_connections = 100000;  // per process
+  // Per process, connections past their TLS handshake; those still in it count against
+  // max_handshaking_connections instead, so idle pre-TLS sockets cannot lock established clients out.
+  std::size_t max_connections = 100000;
+  // Per process; at the cap the oldest handshake is closed to admit the new connection.
+  std::size_t max_handshaking_connections = 1024;
+  std::size_t max_connections_per_ip = 0;       // per process; 0: no limit
+  std::size_t max_requests_per_connection = 0;  // 0: no limit; the last response says Connection: close
+  Duration max_connection_age{0};               // 0: no limit; older keep-alive connections close
 };
 
 // What happens to request header names containing '_' (headers_with_underscores). CGI, WSGI, Rack and

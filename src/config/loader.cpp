@@ -225,9 +225,10 @@ class Loader {
   }
 
   void limits(const YAML::Node& n) {
-    r_.expect_map(
-        n, "limits",
-        {"max_header_bytes", "max_headers", "max_request_body", "min_request_body_rate", "max_connections"});
+    r_.expect_map(n, "limits",
+                  {"max_header_bytes", "max_headers", "max_request_body", "min_request_body_rate",
+                   "max_connections", "max_handshaking_connections", "max_connections_per_ip",
+                   "max_requests_per_connection", "max_connection_age"});
     if (auto v = n["max_header_bytes"]) {
       cfg_.limits.max_header_bytes = r_.size(v, "limits.max_header_bytes");
       if (cfg_.limits.max_header_bytes < 1024) r_.fail(v, "limits.max_header_bytes must be at least 1KiB");
@@ -243,6 +244,23 @@ class Loader {
       cfg_.limits.max_connections =
           static_cast<std::size_t>(r_.integer(v, "limits.max_connections", 1, 10000000));
     }
+    connection_limits(n);
+  }
+
+  void connection_limits(const YAML::Node& n) {
+    auto& l = cfg_.limits;
+    if (auto v = n["max_handshaking_connections"]) {
+      l.max_handshaking_connections =
+          static_cast<std::size_t>(r_.integer(v, "limits.max_handshaking_connections", 1, 10000000));
+    }
+    if (auto v = n["max_connections_per_ip"])
+      l.max_connections_per_ip =
+          static_cast<std::size_t>(r_.integer(v, "limits.max_connections_per_ip", 0, 10000000));
+    if (auto v = n["max_requests_per_connection"]) {
+      l.max_requests_per_connection =
+          static_cast<std::size_t>(r_.integer(v, "limits.max_requests_per_connection", 0, 1000000000));
+    }
+    if (auto v = n["max_connection_age"]) l.max_connection_age = r_.duration(v, "limits.max_connection_age");
   }
 
   UnderscoreHeaders underscore_headers(const YAML::Node& n) const {

@@ -199,8 +199,17 @@ void HttpSession::on_deadline() {
   }
 }
 
+// Closing the socket's reading side too: the handshake fails at its next step whatever it waits for.
+void HttpSession::on_yield() {
+  error_code ec;
+  tls_.socket().cancel(ec);
+  tls_.socket().shutdown(net::tcp::socket::shutdown_both, ec);
+}
+
 void HttpSession::on_drain() {
-  if (!idle_) return;  // a busy connection closes after its current response
+  // A busy connection closes after its current response; one still in its handshake has no request in
+  // flight (without this, idle pre-TLS sockets held a shutdown for timeouts.handshake).
+  if (!idle_ && !handshaking()) return;
   error_code ec;
   tls_.socket().cancel(ec);
 }
@@ -210,6 +219,20 @@ void HttpSession::on_drain() {
 // connections then cost little more than their TLS state.
 void HttpSession::on_tick(server::Clock::time_point now) {
   if (parked_ && !buffers_released_ && now - parked_since_ >= kReleaseIdleBuffersAfter) release_buffers();
+  // limits.max_connection_age: a keep-alive connection does not live on forever (for rebalancing after
+  // a scale-out, and to bound what one connection holds); an idle one closes now, a busy one says
+  // Connection: close on its current response (keep_client_alive).
+  const auto max_age = runtime_->config().limits.max_connection_age;
+  if (max_age.count() > 0 && now - opened_ >= max_age) aged_ = true;
+  if (aged_ && parked_) {
+    error_code ec;
+    tls_.socket().cancel(ec);
+  }
+}
+
+bool HttpSession::used_up() const {
+  const auto max = runtime_->config().limits.max_requests_per_connection;
+  return max > 0 && requests_ >= max;
 }
 
 void HttpSession::release_buffers() {
@@ -293,6 +316,7 @@ net::awaitable<bool> HttpSession::handshake() {
                 std::move(*handshake_.verified));
   }
   forwarding_.set_local_certificate(SSL_get_certificate(tls_.ssl()));
+  worker_.connections.established(*this);
   co_return true;
 }
 
@@ -309,6 +333,7 @@ net::awaitable<bool> HttpSession::serve_request() {
   error_code ec;
   co_await http::read_header(client, buffer_, parser, ec);
   idle_ = false;
+  ++requests_;
   ex.started = started;
   ex.bytes_in_start = tls_.bytes_read();
   ex.bytes_out_start = tls_.bytes_written();

@@ -38,6 +38,7 @@ class HttpSession final : public server::WatchedConnection {
   void on_deadline() override;
   void on_drain() override;
   void on_tick(server::Clock::time_point now) override;
+  void on_yield() override;
 
  private:
   // What one request turned into, for the access log.
@@ -103,7 +104,11 @@ class HttpSession final : public server::WatchedConnection {
 
   void prepare_upstream_request(RequestParser& parser, const Exchange& ex, const auth::Decision& decision,
                                 const std::string& normalized_target);
-  bool keep_client_alive(const Exchange& ex) const { return ex.client_keep_alive && !worker_.draining; }
+  bool keep_client_alive(const Exchange& ex) const {
+    return ex.client_keep_alive && !worker_.draining && !aged_ && !used_up();
+  }
+  // limits.max_requests_per_connection reached: the current response is the last.
+  bool used_up() const;
   void wait_for(Waiting who, std::chrono::milliseconds timeout);
   void wait_until(Waiting who, server::Clock::time_point deadline);
   bool timed_out(Waiting who) const {
@@ -141,6 +146,10 @@ class HttpSession final : public server::WatchedConnection {
   bool parked_ = false;            // waiting for the next request, holding no buffer pointer
   bool buffers_released_ = false;  // released during this park
   server::Clock::time_point parked_since_;
+  // For limits.max_connection_age and max_requests_per_connection.
+  server::Clock::time_point opened_ = server::Clock::now();
+  std::uint32_t requests_ = 0;
+  bool aged_ = false;  // older than max_connection_age: closes when idle, or after its current response
   boost::beast::flat_buffer upstream_buffer_;
   std::unique_ptr<char[]> body_chunk_;
 };

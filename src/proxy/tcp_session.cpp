@@ -107,6 +107,7 @@ net::awaitable<void> TcpSession::run() {
     }
     co_return;
   }
+  worker_.connections.established(*this);
   tls_version_ = SSL_get_version(tls_.ssl());
   resumed_ = SSL_session_reused(tls_.ssl()) == 1;
   host_ = handshake_.sni.empty() ? listener_.no_sni_host : handshake_.sni;

@@ -30,6 +30,7 @@ class TcpSession final : public server::WatchedConnection {
 
   void on_deadline() override;
   void on_drain() override;
+  void on_yield() override { abort(); }
   // OpenSSL's record buffers are freed between bursts (a no-op while a record is half read).
   void on_tick(server::Clock::time_point) override { SSL_free_buffers(tls_.ssl()); }
 

@@ -1,20 +1,26 @@
-// Every live connection of a worker, for two jobs that must not cost anything per request:
-// deadlines (a connection stores a time point; the worker's tick enforces it) and draining at
-// shutdown. An intrusive list: registering and leaving allocate nothing, and the count is kept on the
-// side because the list's own size() walks it (O(n) per accepted connection at 10,000 connections).
+// Every live connection of a worker, for three jobs that must not cost anything per request:
+// deadlines (a connection stores a time point; the worker's tick enforces it), draining at
+// shutdown, and the connection caps (which connections are still in their TLS handshake, oldest first).
+// Intrusive lists: registering and leaving allocate nothing, and the counts are kept on the side
+// because a list's own size() walks it (O(n) per accepted connection at 10,000 connections).
 #pragma once
 
 #include <boost/intrusive/list.hpp>
 #include <chrono>
+
+#include "server/ip_connection_counts.h"
 
 namespace certgate::server {
 
 using Clock = std::chrono::steady_clock;
 
 class ConnectionRegistry;
+struct HandshakingTag;
 
-class WatchedConnection
-    : public boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+using AutoUnlink = boost::intrusive::link_mode<boost::intrusive::auto_unlink>;
+using HandshakingHook = boost::intrusive::list_base_hook<boost::intrusive::tag<HandshakingTag>, AutoUnlink>;
+
+class WatchedConnection : public boost::intrusive::list_base_hook<AutoUnlink>, public HandshakingHook {
  public:
   virtual ~WatchedConnection();
 
@@ -30,11 +36,20 @@ class WatchedConnection
   virtual void on_drain() = 0;
   // Called on every tick: a connection idle for a while gives its buffers back.
   virtual void on_tick(Clock::time_point /*now*/) {}
+  // Called when the connection, still in its TLS handshake, must make room for a newer one
+  // (limits.max_handshaking_connections): it closes now.
+  virtual void on_yield() = 0;
+
+  bool handshaking() const { return HandshakingHook::is_linked(); }
+  // Keeps the connection's place in limits.max_connections_per_ip until it ends.
+  void hold(IpConnectionCounts::Slot slot) { ip_slot_ = std::move(slot); }
 
  private:
   friend class ConnectionRegistry;
   Clock::time_point deadline_ = Clock::time_point::max();
   ConnectionRegistry* registry_ = nullptr;  // for the count; the hook unlinks itself
+  bool yielded_ = false;                    // closing to make room: counted as neither state
+  IpConnectionCounts::Slot ip_slot_;
 };
 
 class ConnectionRegistry {
@@ -48,13 +63,36 @@ class ConnectionRegistry {
       c.registry_ = nullptr;
   }
 
+  // A new connection starts in its handshake.
   void add(WatchedConnection& c) {
     list_.push_back(c);
+    handshaking_list_.push_back(c);
     c.registry_ = this;
     ++size_;
+    ++handshaking_;
+  }
+  // The handshake is over (or the connection has none): it counts as established from now on.
+  void established(WatchedConnection& c) {
+    if (!c.handshaking()) return;
+    c.HandshakingHook::unlink();
+    --handshaking_;
   }
   std::size_t size() const { return size_; }
+  std::size_t handshaking() const { return handshaking_; }
+  std::size_t established() const { return size_ - handshaking_ - yielded_; }
   bool empty() const { return size_ == 0; }
+
+  // The connection longest in its handshake gives way: it leaves the handshake count at once (its
+  // socket closes when its coroutine next runs). False when nothing is handshaking.
+  bool yield_oldest_handshake() {
+    if (handshaking_list_.empty()) return false;
+    auto& oldest = handshaking_list_.front();
+    established(oldest);
+    oldest.yielded_ = true;
+    ++yielded_;
+    oldest.on_yield();
+    return true;
+  }
 
   void tick(Clock::time_point now) {
     for (auto& c : list_) {
@@ -74,11 +112,19 @@ class ConnectionRegistry {
  private:
   friend class WatchedConnection;
   boost::intrusive::list<WatchedConnection, boost::intrusive::constant_time_size<false>> list_;
+  boost::intrusive::list<WatchedConnection, boost::intrusive::base_hook<HandshakingHook>,
+                         boost::intrusive::constant_time_size<false>>
+      handshaking_list_;
   std::size_t size_ = 0;
+  std::size_t handshaking_ = 0;
+  std::size_t yielded_ = 0;
 };
 
 inline WatchedConnection::~WatchedConnection() {
-  if (registry_) --registry_->size_;
+  if (!registry_) return;
+  --registry_->size_;
+  if (handshaking()) --registry_->handshaking_;
+  if (yielded_) --registry_->yielded_;
 }
 
 }  // namespace certgate::server

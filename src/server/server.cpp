@@ -1,7 +1,5 @@
 #include "server/server.h"
 
-#include <sys/resource.h>
-
 #include <spdlog/spdlog.h>
 #include <atomic>
 #include <boost/asio/post.hpp>
@@ -18,16 +16,6 @@ namespace certgate::server {
 namespace {
 
 using net::error_code;
-
-// Many keep-alive clients need many descriptors; use all the system allows (nginx's
-// worker_rlimit_nofile, done automatically).
-void raise_file_limit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
 
 // Workers share each port through SO_REUSEPORT, which would also let a second certgate (same user) join
 // the group and silently take half the connections. A plain bind first fails if anyone listens there.
@@ -76,7 +64,6 @@ int Server::run() {
   const auto& cfg = runtime_->config();
   log::init_error_log(cfg.logging.level);
   std::signal(SIGPIPE, SIG_IGN);
-  raise_file_limit();
 
   std::shared_ptr<log::AccessLogSink> sink;
   try {
@@ -86,11 +73,14 @@ int Server::run() {
     return 1;
   }
   const auto count = worker_count(cfg);
-  const auto per_worker_limit = std::max<std::size_t>(1, cfg.limits.max_connections / count);
+  // Checked against the descriptors the process may open before the caps are split over the workers.
+  const auto caps = apply_file_limit({cfg.limits.max_connections, cfg.limits.max_handshaking_connections});
+  const ConnectionCaps per_worker{std::max<std::size_t>(1, caps.max_connections / count),
+                                  std::max<std::size_t>(1, caps.max_handshaking / count)};
   try {
     ensure_addresses_free(cfg);
     for (std::size_t i = 0; i < count; ++i) {
-      workers_.push_back(std::make_unique<Worker>(i, sink, runtime_, per_worker_limit));
+      workers_.push_back(std::make_unique<Worker>(i, sink, runtime_, per_worker, refusals_, per_ip_));
       workers_.back()->open_listeners();
     }
   } catch (const std::system_error& e) {
@@ -129,6 +119,7 @@ int Server::run() {
   rotation_timer_.reset();
   for (auto& worker : workers_)
     worker->join();
+  refusals_.flush();
   revocation::Service::instance().stop();  // before the workers' event loops are destroyed
   spdlog::info("certgate stopped");
   return 0;

@@ -30,6 +30,9 @@ class Server {
   std::shared_ptr<tls::ResumptionState> resumption_ = std::make_shared<tls::ResumptionState>();
   std::unique_ptr<net::asio::steady_timer> rotation_timer_;
   std::shared_ptr<const Runtime> runtime_;
+  // Before the workers, which use them.
+  Refusals refusals_;
+  IpConnectionCounts per_ip_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

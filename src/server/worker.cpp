@@ -13,15 +13,21 @@ namespace {
 using net::error_code;
 constexpr auto kTickInterval = std::chrono::milliseconds(100);
 constexpr auto kUpstreamIdleLimit = std::chrono::seconds(30);
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
 using ReusePort = boost::asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 }  // namespace
 
 Worker::Worker(std::size_t index, std::shared_ptr<log::AccessLogSink> sink,
-               std::shared_ptr<const Runtime> runtime, std::size_t max_connections)
-    : index_(index), ctx_(std::move(sink)), runtime_(std::move(runtime)) {
-  ctx_.max_connections = max_connections;
+               std::shared_ptr<const Runtime> runtime, ConnectionCaps caps, Refusals& refusals,
+               IpConnectionCounts& per_ip)
+    : index_(index),
+      ctx_(std::move(sink)),
+      runtime_(std::move(runtime)),
+      refusals_(refusals),
+      per_ip_(per_ip) {
+  ctx_.caps = caps;
 }
 
 Worker::~Worker() {
@@ -81,22 +87,46 @@ net::awaitable<void> Worker::accept_loop(std::size_t listener_index) {
     auto [ec, socket] = co_await acceptor.async_accept(peer, net::use_nothrow);
     if (ec == net::asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
-      // Out of file descriptors or memory: back off instead of spinning.
-      spdlog::error("worker {}: accept failed: {}", index_, ec.message());
-      net::asio::steady_timer pause(ctx_.io, std::chrono::milliseconds(100));
+      // Out of file descriptors or memory (EMFILE, ENFILE, ENOBUFS): back off instead of spinning, as
+      // nginx and Envoy do; the pending connections wait in the backlog meanwhile.
+      refusals_.accept_failed.count();
+      spdlog::debug("worker {}: accept failed: {}", index_, ec.message());
+      net::asio::steady_timer pause(ctx_.io, kAcceptPause);
       co_await pause.async_wait(net::use_nothrow);
       continue;
     }
-    if (ctx_.connections.size() >= ctx_.max_connections) continue;  // closes the socket
+    IpConnectionCounts::Slot slot;
+    if (!admit(peer, slot)) continue;  // closes the socket
     const auto& listener = runtime_->listeners()[listener_index];
     if (listener.config->protocol == config::ListenerProtocol::tls) {
       auto session = std::make_unique<proxy::TcpSession>(ctx_, runtime_, listener, std::move(socket), peer);
+      session->hold(std::move(slot));
       net::asio::co_spawn(ctx_.io, proxy::run_tcp_session(std::move(session)), net::asio::detached);
     } else {
       auto session = std::make_unique<proxy::HttpSession>(ctx_, runtime_, listener, std::move(socket), peer);
+      session->hold(std::move(slot));
       proxy::spawn_session(ctx_.io, std::move(session));
     }
   }
+}
+
+bool Worker::admit(const net::tcp::endpoint& peer, IpConnectionCounts::Slot& slot) {
+  if (ctx_.connections.established() >= ctx_.caps.max_connections) {
+    refusals_.max_connections.count();
+    return false;
+  }
+  // Read per connection, so a reload changes it for new connections.
+  const auto per_ip = runtime_->config().limits.max_connections_per_ip;
+  if (per_ip > 0 && !per_ip_.try_take(peer.address(), per_ip, slot)) {
+    refusals_.max_per_ip.count();
+    return false;
+  }
+  // Idle sockets that never finish a handshake must not lock out the clients that do: the oldest
+  // handshake (the likeliest to be stalled) closes to make room.
+  if (ctx_.connections.handshaking() >= ctx_.caps.max_handshaking &&
+      ctx_.connections.yield_oldest_handshake())
+    refusals_.max_handshaking.count();
+  return true;
 }
 
 net::awaitable<void> Worker::tick() {
@@ -108,6 +138,7 @@ net::awaitable<void> Worker::tick() {
     ctx_.connections.tick(now);
     ctx_.upstreams.expire(now, kUpstreamIdleLimit);
     ctx_.access_log.flush();
+    refusals_.report(now);
     if (ctx_.draining && ctx_.connections.empty()) co_return;  // nothing left: the loop ends
   }
 }

@@ -8,6 +8,9 @@
 #include <thread>
 #include <vector>
 
+#include "server/fd_budget.h"
+#include "server/ip_connection_counts.h"
+#include "server/refusal_counter.h"
 #include "server/runtime.h"
 #include "server/worker_context.h"
 
@@ -15,8 +18,9 @@ namespace certgate::server {
 
 class Worker {
  public:
+  // `caps`: this worker's share; `refusals`, `per_ip`: the server's, which outlive the worker.
   Worker(std::size_t index, std::shared_ptr<log::AccessLogSink> sink, std::shared_ptr<const Runtime> runtime,
-         std::size_t max_connections);
+         ConnectionCaps caps, Refusals& refusals, IpConnectionCounts& per_ip);
   ~Worker();
 
   // Binds every listener (throws std::system_error, e.g. address in use).
@@ -35,10 +39,15 @@ class Worker {
  private:
   net::awaitable<void> accept_loop(std::size_t listener_index);
   net::awaitable<void> tick();
+  // Whether a new connection may start: refuses it at max_connections and max_connections_per_ip
+  // (`slot` then holds its place), and at max_handshaking_connections makes the oldest handshake give way.
+  bool admit(const net::tcp::endpoint& peer, IpConnectionCounts::Slot& slot);
 
   std::size_t index_;
   WorkerContext ctx_;
   std::shared_ptr<const Runtime> runtime_;
+  Refusals& refusals_;
+  IpConnectionCounts& per_ip_;
   std::vector<net::tcp::acceptor> acceptors_;
   std::thread thread_;
 };

@@ -8,6 +8,7 @@
 #include "net/asio.h"
 #include "proxy/upstream_pool.h"
 #include "server/connection_registry.h"
+#include "server/fd_budget.h"
 
 namespace certgate::server {
 
@@ -22,7 +23,7 @@ struct WorkerContext {
   proxy::UpstreamPool upstreams;
   log::AccessLogger access_log;
   bool draining = false;
-  std::size_t max_connections = 0;
+  ConnectionCaps caps;  // this worker's share of the process's caps
 };
 
 }  // namespace certgate::server

@@ -11,8 +11,10 @@ namespace {
 struct Probe final : WatchedConnection {
   int deadlines = 0;
   int drains = 0;
+  int yields = 0;
   void on_deadline() override { ++deadlines; }
   void on_drain() override { ++drains; }
+  void on_yield() override { ++yields; }
 };
 
 TEST(ConnectionRegistry, CountsConnectionsAsTheyComeAndGo) {
@@ -57,6 +59,48 @@ TEST(ConnectionRegistry, ConnectionsMayOutliveTheRegistry) {
   }
   survivor.reset();  // must not touch the destroyed registry (ASan would report it)
   SUCCEED();
+}
+
+TEST(ConnectionRegistry, CountsHandshakingAndEstablishedApart) {
+  ConnectionRegistry registry;
+  Probe a, b, c;
+  registry.add(a);
+  registry.add(b);
+  registry.add(c);
+  EXPECT_EQ(registry.handshaking(), 3u);
+  EXPECT_EQ(registry.established(), 0u);
+  registry.established(b);
+  registry.established(b);  // twice is once
+  EXPECT_EQ(registry.handshaking(), 2u);
+  EXPECT_EQ(registry.established(), 1u);
+  {
+    Probe gone;
+    registry.add(gone);
+    EXPECT_EQ(registry.handshaking(), 3u);
+  }
+  EXPECT_EQ(registry.handshaking(), 2u);
+  EXPECT_EQ(registry.size(), 3u);
+}
+
+TEST(ConnectionRegistry, TheOldestHandshakeYieldsAndCountsAsNeither) {
+  ConnectionRegistry registry;
+  auto first = std::make_unique<Probe>();
+  Probe second, third;
+  registry.add(*first);
+  registry.add(second);
+  registry.add(third);
+  registry.established(second);
+  ASSERT_TRUE(registry.yield_oldest_handshake());
+  EXPECT_EQ(first->yields, 1);
+  EXPECT_EQ(registry.handshaking(), 1u);
+  EXPECT_EQ(registry.established(), 1u);
+  first.reset();  // the yielded connection closes
+  EXPECT_EQ(registry.size(), 2u);
+  EXPECT_EQ(registry.established(), 1u);
+  ASSERT_TRUE(registry.yield_oldest_handshake());
+  EXPECT_EQ(third.yields, 1);
+  EXPECT_EQ(second.yields, 0);  // established connections never yield
+  EXPECT_FALSE(registry.yield_oldest_handshake());
 }
 
 }  // namespace
