@@ -31,11 +31,16 @@ def available() -> bool:
 
 
 class Nginx:
-    def __init__(self, server_cert, body: str = "$ssl_client_escaped_cert"):
+    def __init__(self, server_cert, body: str = "$ssl_client_escaped_cert", *, plain_http: bool = False,
+                 keepalive_requests: Optional[int] = None):
         """server_cert: a harness Cert for the TLS server side; body: what `location /` returns (nginx
-        variables allowed). The client certificate is requested with ssl_verify_client optional_no_ca."""
+        variables allowed). The client certificate is requested with ssl_verify_client optional_no_ca.
+        plain_http: listen without TLS (an upstream for certgate; server_cert may be None);
+        keepalive_requests: nginx's directive (it closes a keep-alive connection after that many)."""
         self.server_cert = server_cert
         self.body = body
+        self.plain_http = plain_http
+        self.keepalive_requests = keepalive_requests
         self.dir: Optional[Path] = None
         self.proc: Optional[subprocess.Popen] = None
         self.port = 0
@@ -43,6 +48,12 @@ class Nginx:
     def _config(self) -> str:
         d = self.dir
         temp = "\n".join(f"  {k}_temp_path {d}/{k};" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        if self.plain_http:
+            listen = f"listen 127.0.0.1:{self.port};"
+        else:
+            listen = (f"listen 127.0.0.1:{self.port} ssl;\n    ssl_certificate {d}/server.pem;\n"
+                      f"    ssl_certificate_key {d}/server.key;\n    ssl_verify_client optional_no_ca;")
+        keepalive = f"  keepalive_requests {self.keepalive_requests};\n" if self.keepalive_requests else ""
         return f"""daemon off;
 master_process off;
 worker_processes 1;
@@ -52,13 +63,10 @@ events {{ worker_connections 64; }}
 http {{
   access_log off;
 {temp}
-  default_type text/plain;
+{keepalive}  default_type text/plain;
   server {{
-    listen 127.0.0.1:{self.port} ssl;
+    {listen}
     server_name _;
-    ssl_certificate {d}/server.pem;
-    ssl_certificate_key {d}/server.key;
-    ssl_verify_client optional_no_ca;
     location / {{ return 200 "{self.body}"; }}
   }}
 }}
@@ -66,8 +74,9 @@ http {{
 
     def start(self) -> "Nginx":
         self.dir = Path(tempfile.mkdtemp(prefix="certgate-nginx-"))
-        (self.dir / "server.pem").write_bytes(self.server_cert.pem())
-        (self.dir / "server.key").write_bytes(self.server_cert.key_pem())
+        if not self.plain_http:
+            (self.dir / "server.pem").write_bytes(self.server_cert.pem())
+            (self.dir / "server.key").write_bytes(self.server_cert.key_pem())
         demote = None
         if os.geteuid() == 0:
             nobody = pwd.getpwnam("nobody")
