@@ -311,6 +311,9 @@ struct Limits {
   std::size_t max_connections_per_ip = 0;       // per process; 0: no limit
   std::size_t max_requests_per_connection = 0;  // 0: no limit; the last response says Connection: close
   Duration max_connection_age{0};               // 0: no limit; older keep-alive connections close
+  // True when the config wrote max_connections or max_handshaking_connections: lowering a cap the
+  // operator chose to fit the fd limit is a warning, lowering the defaults only an info line.
+  bool connection_caps_written = false;
 };
 
 // What happens to request header names containing '_' (headers_with_underscores). CGI, WSGI, Rack and

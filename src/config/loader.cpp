@@ -241,6 +241,7 @@ class Loader {
       cfg_.limits.min_request_body_rate = r_.size(v, "limits.min_request_body_rate", /*zero_allowed=*/true);
     }
     if (auto v = n["max_connections"]) {
+      cfg_.limits.connection_caps_written = true;
       cfg_.limits.max_connections =
           static_cast<std::size_t>(r_.integer(v, "limits.max_connections", 1, 10000000));
     }
@@ -250,6 +251,7 @@ class Loader {
   void connection_limits(const YAML::Node& n) {
     auto& l = cfg_.limits;
     if (auto v = n["max_handshaking_connections"]) {
+      l.connection_caps_written = true;
       l.max_handshaking_connections =
           static_cast<std::size_t>(r_.integer(v, "limits.max_handshaking_connections", 1, 10000000));
     }

@@ -21,7 +21,7 @@ ConnectionCaps fit_caps(const ConnectionCaps& wanted, std::size_t available) {
   return caps;
 }
 
-ConnectionCaps apply_file_limit(const ConnectionCaps& wanted) {
+ConnectionCaps apply_file_limit(const ConnectionCaps& wanted, bool written_in_config) {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
   const auto needed = static_cast<rlim_t>(descriptors_needed(wanted));
@@ -33,7 +33,8 @@ ConnectionCaps apply_file_limit(const ConnectionCaps& wanted) {
   }
   const auto caps = fit_caps(wanted, static_cast<std::size_t>(limit.rlim_cur));
   if (caps.max_connections != wanted.max_connections || caps.max_handshaking != wanted.max_handshaking) {
-    spdlog::warn(
+    spdlog::log(
+        written_in_config ? spdlog::level::warn : spdlog::level::info,
         "open file limit (RLIMIT_NOFILE) is {} (hard limit {}), below the {} descriptors the connection "
         "limits need: limits.max_connections lowered from {} to {}, limits.max_handshaking_connections "
         "from {} to {}; raise the limit (ulimit -n, LimitNOFILE=) to serve more",

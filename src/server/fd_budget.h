@@ -25,8 +25,10 @@ std::size_t descriptors_needed(const ConnectionCaps& caps);
 // quarter of what is left after the reserve, and established connections (two descriptors each) the rest.
 ConnectionCaps fit_caps(const ConnectionCaps& wanted, std::size_t available);
 
-// Raises the soft RLIMIT_NOFILE as needed (up to the hard limit) and returns the caps that fit, logging
-// a warning when they had to be lowered.
-ConnectionCaps apply_file_limit(const ConnectionCaps& wanted);
+// Raises the soft RLIMIT_NOFILE as needed (up to the hard limit) and returns the caps that fit, saying so
+// when they had to be lowered: a warning for caps the config wrote, an info line for the defaults (the
+// default max_connections is larger than most machines' fd limit, and a warning on every start would
+// teach operators to ignore warnings).
+ConnectionCaps apply_file_limit(const ConnectionCaps& wanted, bool written_in_config);
 
 }  // namespace certgate::server

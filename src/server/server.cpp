@@ -74,7 +74,8 @@ int Server::run() {
   }
   const auto count = worker_count(cfg);
   // Checked against the descriptors the process may open before the caps are split over the workers.
-  const auto caps = apply_file_limit({cfg.limits.max_connections, cfg.limits.max_handshaking_connections});
+  const auto caps = apply_file_limit({cfg.limits.max_connections, cfg.limits.max_handshaking_connections},
+                                     cfg.limits.connection_caps_written);
   const ConnectionCaps per_worker{std::max<std::size_t>(1, caps.max_connections / count),
                                   std::max<std::size_t>(1, caps.max_handshaking / count)};
   try {

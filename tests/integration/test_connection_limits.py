@@ -181,6 +181,14 @@ def limited_gateway(certgate_bin, std_pki, tmp_path):
         gw.stop(timeout=10)
 
 
+def test_default_caps_lowered_to_the_fd_limit_is_only_info(limited_gateway, std_pki, upstream):
+    if not Path("/usr/bin/prlimit").exists():
+        pytest.skip("prlimit (util-linux) is not installed")
+    gw = limited_gateway(_config(std_pki, upstream))
+    lines = _lines(gw, r"open file limit \(RLIMIT_NOFILE\) is 1024")
+    assert len(lines) == 1 and "[info]" in lines[0], gw.stderr_text()
+
+
 def test_caps_are_lowered_to_the_fd_limit_and_the_flood_is_logged_once_a_second(limited_gateway, std_pki,
                                                                                 upstream, idle_sockets):
     if not Path("/usr/bin/prlimit").exists():
@@ -189,6 +197,7 @@ def test_caps_are_lowered_to_the_fd_limit_and_the_flood_is_logged_once_a_second(
     warning = _lines(gw, r"open file limit \(RLIMIT_NOFILE\) is 1024 \(hard limit 1024\)")
     assert len(warning) == 1, gw.stderr_text()
     assert "limits.max_connections lowered from 100000 to" in warning[0]
+    assert "[warning]" in warning[0], "caps the config wrote are lowered with a warning"
     started = time.monotonic()
     idle_sockets(gw.port, 1500)
     assert _wait_for_line(gw, r"limits\.max_handshaking_connections \(\d+ closed")
