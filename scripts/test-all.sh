@@ -50,7 +50,7 @@ stage "Release build + suite" release_suite
 stage "ASan+UBSan build + suite" asan_suite
 
 # The suites end every process they start (tests/guard.py); anything still here is a defect.
-leftovers=$(pgrep -a -f "build(-asan)?/certgate " || true)
+leftovers=$(pgrep -a -f "$PWD/build(-asan)?/certgate " || true)  # this tree only, not a running demo
 if [[ -n "$leftovers" ]]; then
   names+=("no certgate left running")
   results+=("FAILED")
