@@ -6,7 +6,6 @@
 #include "http/cert_formats.h"
 #include "pki/cert_info.h"
 #include "pki/pem.h"
-#include "tls/ticket_chain.h"
 
 namespace certgate::auth {
 namespace {
@@ -25,20 +24,13 @@ std::string header_safe(std::string text) {
 PeerCertificate::PeerCertificate(pki::X509Ptr leaf, pki::X509StackPtr intermediates)
     : leaf_(std::move(leaf)), intermediates_(std::move(intermediates)) {}
 
-PeerCertificate PeerCertificate::from_connection(SSL* ssl) {
-  X509* leaf = SSL_get0_peer_certificate(ssl);
-  if (!leaf) return {};
-  pki::X509StackPtr chain;
-  if (STACK_OF(X509)* sent = SSL_get_peer_cert_chain(ssl); sent && sk_X509_num(sent) > 0) {
-    chain.reset(X509_chain_up_ref(sent));
-  } else if (SSL_session_reused(ssl)) {
-    void* data = nullptr;
-    size_t len = 0;
-    if (SSL_SESSION_get0_ticket_appdata(SSL_get_session(ssl), &data, &len) == 1 && len > 0) {
-      if (auto decoded = tls::decode_ticket_chain(data, len)) chain = std::move(*decoded);
-    }
-  }
-  return PeerCertificate(pki::share(leaf), std::move(chain));
+PeerCertificate PeerCertificate::from_connection(tls::ConnectionInfo& tls) {
+  auto chain = tls.peer_chain();
+  if (!chain.leaf) return {};
+  PeerCertificate peer(std::move(chain.leaf), std::move(chain.intermediates));
+  if (auto verified = tls.take_handshake_verification())
+    peer.adopt(*verified->trust, verified->max_verify_depth, std::move(verified->outcome));
+  return peer;
 }
 
 PeerCertificate PeerCertificate::unreadable(std::string detail) {

@@ -15,6 +15,7 @@
 #include "pki/openssl_ptr.h"
 #include "pki/trust_bundle.h"
 #include "revocation/verdict.h"
+#include "tls/connection_info.h"
 
 namespace certgate::auth {
 
@@ -44,8 +45,9 @@ class PeerCertificate {
   PeerCertificate() = default;
   PeerCertificate(pki::X509Ptr leaf, pki::X509StackPtr intermediates);
 
-  // After the handshake: the client's leaf and intermediates (from the ticket on a resumed session).
-  static PeerCertificate from_connection(SSL* ssl);
+  // After the handshake: the client's leaf and intermediates (from the ticket on a resumed session), with
+  // the handshake's own verification (reject_connection) adopted.
+  static PeerCertificate from_connection(tls::ConnectionInfo& tls);
   // A certificate that was presented but cannot be read (a malformed trusted header): present, without a
   // leaf, and every verification fails with invalid_certificate and `detail`.
   static PeerCertificate unreadable(std::string detail);

@@ -54,6 +54,8 @@ std::string_view to_string(Reason reason) {
       return "body_too_large";
     case Reason::upstream_truncated:
       return "upstream_truncated";
+    case Reason::websocket_not_allowed:
+      return "websocket_not_allowed";
   }
   return "invalid_certificate";
 }

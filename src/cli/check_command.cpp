@@ -53,7 +53,7 @@ std::time_t parse_rfc3339(const std::string& text) {
   return t;
 }
 
-const proxy::RouteRuntime& find_route(const server::Runtime& runtime, const std::string& url) {
+const proxy::RouteRuntime& find_route(const runtime::Runtime& runtime, const std::string& url) {
   std::string reason;
   auto from = config::parse_from_url(url, reason);
   if (!from) throw UsageError("--route: " + reason);
@@ -148,7 +148,7 @@ void print_text(const nlohmann::ordered_json& report) {
 }
 
 int run_check(const CheckOptions& options) {
-  std::shared_ptr<const server::Runtime> runtime;
+  std::shared_ptr<const runtime::Runtime> runtime;
   try {
     runtime = server::load_runtime(options.config);
   } catch (const config::ConfigError& e) {

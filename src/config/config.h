@@ -272,6 +272,7 @@ struct Route {
   std::optional<uint16_t> port;  // only listeners on this port serve the route
   Upstream to;
   bool preserve_host = false;
+  bool allow_websockets = false;  // WebSocket upgrades are authorized like any request, then tunnelled
   MtlsSettings mtls_overrides;
   EffectiveMtls mtls;  // resolved at load time
   RouteHeaders headers;

@@ -320,8 +320,8 @@ class Loader {
 
   Route route(const YAML::Node& n) {
     r_.expect_map(n, "a route",
-                  {"from", "to", "mtls", "headers", "preserve_host", "max_request_body", "identity", "policy",
-                   kTcpRouteKeys[0], kTcpRouteKeys[1]});
+                  {"from", "to", "mtls", "headers", "preserve_host", "allow_websockets", "max_request_body",
+                   "identity", "policy", kTcpRouteKeys[0], kTcpRouteKeys[1]});
     Route route;
     route.mark = r_.mark(n);
     const auto from = n["from"];
@@ -340,6 +340,7 @@ class Loader {
     route.to = *u;
     load_tcp_route_options(r_, n, route);
     if (auto p = n["preserve_host"]) route.preserve_host = r_.boolean(p, "preserve_host");
+    if (auto w = n["allow_websockets"]) route.allow_websockets = r_.boolean(w, "allow_websockets");
     route.max_request_body = cfg_.limits.max_request_body;
     if (auto b = n["max_request_body"]) route.max_request_body = r_.size(b, "max_request_body", true);
     if (auto m = n["mtls"]) route.mtls_overrides = mtls_settings(m, "a route's mtls", /*route_level=*/true);

@@ -73,6 +73,8 @@ void load_tcp_route_options(const YamlReader& r, const YAML::Node& n, Route& rou
     r.fail(n["from"], "a tcp:// route is chosen by SNI only; its 'from' takes no path");
   if (auto v = n["preserve_host"]) r.fail(v, "preserve_host applies to HTTP routes, not tcp:// ones");
   if (auto v = n["headers"]) r.fail(v, "headers apply to HTTP routes, not tcp:// ones");
+  if (auto v = n["allow_websockets"])
+    r.fail(v, "allow_websockets applies to HTTP routes; a tcp:// route relays any bytes");
   if (auto v = n["proxy_protocol"]) {
     const auto text = r.scalar(v, "proxy_protocol");
     if (text == "v2") {

@@ -115,29 +115,62 @@ awaitable<void> write_ready(Stream& stream, Serializer& serializer, error_code& 
   }
 }
 
+// A message body read in pieces, whatever it comes from: a Beast parser on a connection (below), or a
+// stream of a multiplexed connection. The relay reads from it without knowing which.
+class BodySource {
+ public:
+  // Reads body bytes into `chunk`. With `buffered_only`, uses only bytes that have already arrived (and
+  // may return 0 with done() still false).
+  virtual awaitable<std::size_t> read(std::span<char> chunk, bool buffered_only, error_code& ec) = 0;
+  virtual bool done() const = 0;
+
+ protected:
+  ~BodySource() = default;
+};
+
+// The body of a message a Beast parser reads from a ByteStream, its header already parsed.
+template <net::ByteStream Stream, bool isRequest>
+class ParserBodySource final : public BodySource {
+ public:
+  ParserBodySource(Stream& stream, beast::flat_buffer& buffer,
+                   bhttp::parser<isRequest, bhttp::buffer_body>& parser)
+      : stream_(stream), buffer_(buffer), parser_(parser) {}
+
+  awaitable<std::size_t> read(std::span<char> chunk, bool buffered_only, error_code& ec) override {
+    auto& body = parser_.get().body();
+    body.data = chunk.data();
+    body.size = chunk.size();
+    co_await read_body_some(stream_, buffer_, parser_, buffered_only, ec);
+    co_return chunk.size() - body.size;
+  }
+  bool done() const override { return parser_.is_done(); }
+
+ private:
+  Stream& stream_;
+  beast::flat_buffer& buffer_;
+  bhttp::parser<isRequest, bhttp::buffer_body>& parser_;
+};
+
 // Where a relay stopped, so the caller can answer correctly (502 vs. a dropped client).
 enum class RelayFailure { none, input, output };
 
-// Streams a parsed message (header already read and edited) from `in` to `out`. The header leaves
-// together with whatever body is already buffered, so small messages cost one write.
-template <net::ByteStream In, net::ByteStream Out, bool isRequest>
-awaitable<RelayFailure> relay_message(In& in, beast::flat_buffer& in_buffer,
-                                      bhttp::parser<isRequest, bhttp::buffer_body>& parser, Out& out,
-                                      std::span<char> chunk, error_code& ec) {
-  bhttp::serializer<isRequest, bhttp::buffer_body> serializer{parser.get()};
+// Streams `message` (its header already edited) to `out` with the body read from `in`. The header leaves
+// together with whatever body has already arrived, so small messages cost one write.
+template <net::ByteStream Out, bool isRequest>
+awaitable<RelayFailure> relay_message(BodySource& in, bhttp::message<isRequest, bhttp::buffer_body>& message,
+                                      Out& out, std::span<char> chunk, error_code& ec) {
+  bhttp::serializer<isRequest, bhttp::buffer_body> serializer{message};
   bool first = true;
   do {
-    auto& body = parser.get().body();
-    if (!parser.is_done()) {
-      body.data = chunk.data();
-      body.size = chunk.size();
-      co_await read_body_some(in, in_buffer, parser, /*buffered_only=*/first, ec);
+    auto& body = message.body();
+    if (!in.done()) {
+      const auto n = co_await in.read(chunk, /*buffered_only=*/first, ec);
       if (ec) co_return RelayFailure::input;
-      body.size = chunk.size() - body.size;
       // An empty piece must be "no data", not a zero-size buffer: Beast would write the chunked
       // terminator for it and end the body early.
-      body.data = body.size > 0 ? chunk.data() : nullptr;
-      body.more = !parser.is_done();
+      body.data = n > 0 ? chunk.data() : nullptr;
+      body.size = n;
+      body.more = !in.done();
     } else {
       body.data = nullptr;
       body.size = 0;

@@ -8,12 +8,11 @@
 #include <cstddef>
 #include <string>
 
+#include "runtime/connection_caps.h"
+
 namespace certgate::server {
 
-struct ConnectionCaps {
-  std::size_t max_connections = 0;
-  std::size_t max_handshaking = 0;
-};
+using runtime::ConnectionCaps;
 
 // Descriptors kept aside for everything that is not a client connection (per process).
 constexpr std::size_t kReservedDescriptors = 128;

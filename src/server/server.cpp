@@ -48,10 +48,10 @@ bool same_listeners(const config::Config& a, const config::Config& b) {
 
 }  // namespace
 
-std::shared_ptr<const Runtime> load_runtime(const std::string& path,
-                                            std::shared_ptr<tls::ResumptionState> resumption,
-                                            const Runtime* previous) {
-  return Runtime::build(config::load_config_file(path), std::move(resumption), previous);
+std::shared_ptr<const runtime::Runtime> load_runtime(const std::string& path,
+                                                     std::shared_ptr<tls::ResumptionState> resumption,
+                                                     const runtime::Runtime* previous) {
+  return runtime::Runtime::build(config::load_config_file(path), std::move(resumption), previous);
 }
 
 int Server::run() {
@@ -76,8 +76,8 @@ int Server::run() {
   // Checked against the descriptors the process may open before the caps are split over the workers.
   const auto caps = apply_file_limit({cfg.limits.max_connections, cfg.limits.max_handshaking_connections},
                                      cfg.limits.connection_caps_written);
-  const ConnectionCaps per_worker{std::max<std::size_t>(1, caps.max_connections / count),
-                                  std::max<std::size_t>(1, caps.max_handshaking / count)};
+  const runtime::ConnectionCaps per_worker{std::max<std::size_t>(1, caps.max_connections / count),
+                                           std::max<std::size_t>(1, caps.max_handshaking / count)};
   try {
     ensure_addresses_free(cfg);
     for (std::size_t i = 0; i < count; ++i) {
@@ -128,7 +128,7 @@ int Server::run() {
 
 void Server::reload() {
   spdlog::info("SIGHUP: reloading {}", config_path_);
-  std::shared_ptr<const Runtime> next;
+  std::shared_ptr<const runtime::Runtime> next;
   try {
     next = load_runtime(config_path_, resumption_, runtime_.get());
   } catch (const config::ConfigError& e) {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "server/runtime.h"
+#include "runtime/runtime.h"
 #include "server/worker.h"
 
 namespace certgate::server {
@@ -29,17 +29,17 @@ class Server {
   std::string config_path_;
   std::shared_ptr<tls::ResumptionState> resumption_ = std::make_shared<tls::ResumptionState>();
   std::unique_ptr<net::asio::steady_timer> rotation_timer_;
-  std::shared_ptr<const Runtime> runtime_;
+  std::shared_ptr<const runtime::Runtime> runtime_;
   // Before the workers, which use them.
   Refusals refusals_;
-  IpConnectionCounts per_ip_;
+  runtime::IpConnectionCounts per_ip_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 
 // Reads and compiles a config file; throws config::ConfigError. `ticket_keys`, `previous`: see
 // Runtime::build.
-std::shared_ptr<const Runtime> load_runtime(const std::string& path,
-                                            std::shared_ptr<tls::ResumptionState> resumption = nullptr,
-                                            const Runtime* previous = nullptr);
+std::shared_ptr<const runtime::Runtime> load_runtime(
+    const std::string& path, std::shared_ptr<tls::ResumptionState> resumption = nullptr,
+    const runtime::Runtime* previous = nullptr);
 
 }  // namespace certgate::server

@@ -4,8 +4,8 @@
 
 #include <boost/asio/post.hpp>
 
-#include "proxy/http_session.h"
-#include "proxy/tcp_session.h"
+#include "session/http1_connection.h"
+#include "session/tcp_session.h"
 
 namespace certgate::server {
 namespace {
@@ -20,8 +20,8 @@ using ReusePort = boost::asio::detail::socket_option::boolean<SOL_SOCKET, SO_REU
 }  // namespace
 
 Worker::Worker(std::size_t index, std::shared_ptr<log::AccessLogSink> sink,
-               std::shared_ptr<const Runtime> runtime, ConnectionCaps caps, Refusals& refusals,
-               IpConnectionCounts& per_ip)
+               std::shared_ptr<const runtime::Runtime> runtime, runtime::ConnectionCaps caps,
+               Refusals& refusals, runtime::IpConnectionCounts& per_ip)
     : index_(index),
       ctx_(std::move(sink)),
       runtime_(std::move(runtime)),
@@ -64,7 +64,7 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Worker::install(std::shared_ptr<const Runtime> runtime) {
+void Worker::install(std::shared_ptr<const runtime::Runtime> runtime) {
   net::asio::post(ctx_.io, [this, runtime = std::move(runtime)]() mutable { runtime_ = std::move(runtime); });
 }
 
@@ -95,22 +95,24 @@ net::awaitable<void> Worker::accept_loop(std::size_t listener_index) {
       co_await pause.async_wait(net::use_nothrow);
       continue;
     }
-    IpConnectionCounts::Slot slot;
+    runtime::IpConnectionCounts::Slot slot;
     if (!admit(peer, slot)) continue;  // closes the socket
     const auto& listener = runtime_->listeners()[listener_index];
     if (listener.config->protocol == config::ListenerProtocol::tls) {
-      auto session = std::make_unique<proxy::TcpSession>(ctx_, runtime_, listener, std::move(socket), peer);
-      session->hold(std::move(slot));
-      net::asio::co_spawn(ctx_.io, proxy::run_tcp_session(std::move(session)), net::asio::detached);
+      auto connection =
+          std::make_unique<session::TcpSession>(ctx_, runtime_, listener, std::move(socket), peer);
+      connection->hold(std::move(slot));
+      net::asio::co_spawn(ctx_.io, session::run_tcp_session(std::move(connection)), net::asio::detached);
     } else {
-      auto session = std::make_unique<proxy::HttpSession>(ctx_, runtime_, listener, std::move(socket), peer);
-      session->hold(std::move(slot));
-      proxy::spawn_session(ctx_.io, std::move(session));
+      auto connection =
+          std::make_unique<session::Http1Connection>(ctx_, runtime_, listener, std::move(socket), peer);
+      connection->hold(std::move(slot));
+      session::spawn(ctx_.io, std::move(connection));
     }
   }
 }
 
-bool Worker::admit(const net::tcp::endpoint& peer, IpConnectionCounts::Slot& slot) {
+bool Worker::admit(const net::tcp::endpoint& peer, runtime::IpConnectionCounts::Slot& slot) {
   if (ctx_.connections.established() >= ctx_.caps.max_connections) {
     refusals_.max_connections.count();
     return false;
@@ -134,7 +136,7 @@ net::awaitable<void> Worker::tick() {
   for (;;) {
     timer.expires_after(kTickInterval);
     co_await timer.async_wait(net::use_nothrow);
-    const auto now = Clock::now();
+    const auto now = runtime::Clock::now();
     ctx_.connections.tick(now);
     ctx_.upstreams.expire(now, kUpstreamIdleLimit);
     ctx_.access_log.flush();

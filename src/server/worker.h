@@ -8,19 +8,20 @@
 #include <thread>
 #include <vector>
 
+#include "runtime/ip_connection_counts.h"
+#include "runtime/runtime.h"
+#include "runtime/worker_context.h"
 #include "server/fd_budget.h"
-#include "server/ip_connection_counts.h"
 #include "server/refusal_counter.h"
-#include "server/runtime.h"
-#include "server/worker_context.h"
 
 namespace certgate::server {
 
 class Worker {
  public:
   // `caps`: this worker's share; `refusals`, `per_ip`: the server's, which outlive the worker.
-  Worker(std::size_t index, std::shared_ptr<log::AccessLogSink> sink, std::shared_ptr<const Runtime> runtime,
-         ConnectionCaps caps, Refusals& refusals, IpConnectionCounts& per_ip);
+  Worker(std::size_t index, std::shared_ptr<log::AccessLogSink> sink,
+         std::shared_ptr<const runtime::Runtime> runtime, runtime::ConnectionCaps caps, Refusals& refusals,
+         runtime::IpConnectionCounts& per_ip);
   ~Worker();
 
   // Binds every listener (throws std::system_error, e.g. address in use).
@@ -30,7 +31,7 @@ class Worker {
   void join();
 
   // Thread-safe: new connections use `runtime`; existing ones keep theirs.
-  void install(std::shared_ptr<const Runtime> runtime);
+  void install(std::shared_ptr<const runtime::Runtime> runtime);
   // Thread-safe: stop accepting, close idle connections, finish busy ones, then end the loop.
   void drain();
   // Thread-safe: end the loop now, whatever is in flight.
@@ -41,13 +42,13 @@ class Worker {
   net::awaitable<void> tick();
   // Whether a new connection may start: refuses it at max_connections and max_connections_per_ip
   // (`slot` then holds its place), and at max_handshaking_connections makes the oldest handshake give way.
-  bool admit(const net::tcp::endpoint& peer, IpConnectionCounts::Slot& slot);
+  bool admit(const net::tcp::endpoint& peer, runtime::IpConnectionCounts::Slot& slot);
 
   std::size_t index_;
-  WorkerContext ctx_;
-  std::shared_ptr<const Runtime> runtime_;
+  runtime::WorkerContext ctx_;
+  std::shared_ptr<const runtime::Runtime> runtime_;
   Refusals& refusals_;
-  IpConnectionCounts& per_ip_;
+  runtime::IpConnectionCounts& per_ip_;
   std::vector<net::tcp::acceptor> acceptors_;
   std::thread thread_;
 };

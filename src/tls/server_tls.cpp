@@ -252,7 +252,7 @@ void ServerTls::configure(SSL_CTX* ctx) {
   SSL_CTX_set1_groups_list(ctx, kGroups);
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF |
                                SSL_OP_CIPHER_SERVER_PREFERENCE);
-  // Record buffers are kept while a connection is busy and freed when it idles (HttpSession::on_tick
+  // Record buffers are kept while a connection is busy and freed when it idles (Http1Connection::on_tick
   // calls SSL_free_buffers), instead of SSL_MODE_RELEASE_BUFFERS's malloc/free on every record.
   SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   switch (settings_.session_resumption) {

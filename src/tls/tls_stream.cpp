@@ -1,6 +1,8 @@
 #include "tls/tls_stream.h"
 
+#include <sys/socket.h>
 #include <array>
+
 #include <cerrno>
 
 namespace certgate::tls {
@@ -172,6 +174,24 @@ awaitable<void> TlsStream::linger_after_failure() {
     ec = e;
     discarded += n;
   }
+}
+
+void TlsStream::release_buffers() {
+  std::string().swap(staging_);
+  release_record_buffers();
+}
+
+void TlsStream::release_record_buffers() {
+  SSL_free_buffers(ssl_.get());
+}
+
+TlsStream::Input TlsStream::poll_input() {
+  if (SSL_has_pending(ssl_.get())) return Input::ready;
+  char probe;
+  const ssize_t n = ::recv(socket_.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n > 0) return Input::ready;
+  if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return Input::closed;
+  return Input::none;
 }
 
 void TlsStream::shutdown() {

@@ -48,8 +48,17 @@ class TlsStream {
   // Application bytes moved so far, for the access log.
   uint64_t bytes_read() const { return bytes_read_; }
   uint64_t bytes_written() const { return bytes_written_; }
-  // Frees the write staging buffer while the connection idles.
-  void release_buffers() { std::string().swap(staging_); }
+  // Between requests: frees the write staging buffer and OpenSSL's record buffers (never while a write
+  // is in flight: the staging buffer is the write's).
+  void release_buffers();
+  // Frees OpenSSL's record buffers when no record is half read (safe at any time).
+  void release_record_buffers();
+
+  // Whether the next bytes from the client are here: decrypted or buffered by OpenSSL, or unread on the
+  // socket (ready); the client closed or the socket failed (closed); nothing yet (none). A peek that
+  // finds nothing also re-arms the edge-triggered poll, so a wait that follows cannot miss data.
+  enum class Input { ready, closed, none };
+  Input poll_input();
 
  private:
   // After an SSL call returned `rc`: waits when OpenSSL needs the socket, else sets `ec`.

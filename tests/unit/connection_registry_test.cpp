@@ -1,11 +1,11 @@
-#include "server/connection_registry.h"
+#include "runtime/connection_registry.h"
 
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <vector>
 
-namespace certgate::server {
+namespace certgate::runtime {
 namespace {
 
 struct Probe final : WatchedConnection {
@@ -104,4 +104,4 @@ TEST(ConnectionRegistry, TheOldestHandshakeYieldsAndCountsAsNeither) {
 }
 
 }  // namespace
-}  // namespace certgate::server
+}  // namespace certgate::runtime

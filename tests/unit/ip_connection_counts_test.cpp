@@ -1,8 +1,8 @@
-#include "server/ip_connection_counts.h"
+#include "runtime/ip_connection_counts.h"
 
 #include <gtest/gtest.h>
 
-namespace certgate::server {
+namespace certgate::runtime {
 namespace {
 
 TEST(IpConnectionCounts, AnAddressGetsAtMostLimitPlaces) {
@@ -33,4 +33,4 @@ TEST(IpConnectionCounts, AMovedSlotIsGivenBackOnce) {
 }
 
 }  // namespace
-}  // namespace certgate::server
+}  // namespace certgate::runtime

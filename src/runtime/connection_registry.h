@@ -1,16 +1,16 @@
-// Every live connection of a worker, for three jobs that must not cost anything per request:
-// deadlines (a connection stores a time point; the worker's tick enforces it), draining at
-// shutdown, and the connection caps (which connections are still in their TLS handshake, oldest first).
-// Intrusive lists: registering and leaving allocate nothing, and the counts are kept on the side
-// because a list's own size() walks it (O(n) per accepted connection at 10,000 connections).
+// Every live connection of a worker, and every upstream exchange in flight, for three jobs that must not
+// cost anything per request: deadlines (an entry stores a time point; the worker's tick enforces it),
+// draining at shutdown, and the connection caps (which connections are still in their TLS handshake,
+// oldest first). Intrusive lists: registering and leaving allocate nothing, and the counts are kept on
+// the side because a list's own size() walks it (O(n) per accepted connection at 10,000 connections).
 #pragma once
 
 #include <boost/intrusive/list.hpp>
 #include <chrono>
 
-#include "server/ip_connection_counts.h"
+#include "runtime/ip_connection_counts.h"
 
-namespace certgate::server {
+namespace certgate::runtime {
 
 using Clock = std::chrono::steady_clock;
 
@@ -20,9 +20,11 @@ struct HandshakingTag;
 using AutoUnlink = boost::intrusive::link_mode<boost::intrusive::auto_unlink>;
 using HandshakingHook = boost::intrusive::list_base_hook<boost::intrusive::tag<HandshakingTag>, AutoUnlink>;
 
-class WatchedConnection : public boost::intrusive::list_base_hook<AutoUnlink>, public HandshakingHook {
+// Something with a deadline: a connection, or one request's exchange with its upstream (several per
+// connection once a protocol multiplexes requests).
+class Watched : public boost::intrusive::list_base_hook<AutoUnlink> {
  public:
-  virtual ~WatchedConnection();
+  virtual ~Watched() = default;
 
   void arm(Clock::duration timeout) { deadline_ = Clock::now() + timeout; }
   void arm_until(Clock::time_point deadline) { deadline_ = deadline; }
@@ -33,9 +35,21 @@ class WatchedConnection : public boost::intrusive::list_base_hook<AutoUnlink>, p
   virtual void on_deadline() = 0;
   // Called once when the worker starts draining: idle connections close now, busy ones after
   // their current response.
-  virtual void on_drain() = 0;
+  virtual void on_drain() {}
   // Called on every tick: a connection idle for a while gives its buffers back.
   virtual void on_tick(Clock::time_point /*now*/) {}
+
+ private:
+  friend class ConnectionRegistry;
+  // The registry is going away first (frames destroyed with the io_context): nothing left to count down.
+  virtual void forget_registry() {}
+  Clock::time_point deadline_ = Clock::time_point::max();
+};
+
+class WatchedConnection : public Watched, public HandshakingHook {
+ public:
+  ~WatchedConnection() override;
+
   // Called when the connection, still in its TLS handshake, must make room for a newer one
   // (limits.max_handshaking_connections): it closes now.
   virtual void on_yield() = 0;
@@ -46,7 +60,7 @@ class WatchedConnection : public boost::intrusive::list_base_hook<AutoUnlink>, p
 
  private:
   friend class ConnectionRegistry;
-  Clock::time_point deadline_ = Clock::time_point::max();
+  void forget_registry() override { registry_ = nullptr; }
   ConnectionRegistry* registry_ = nullptr;  // for the count; the hook unlinks itself
   bool yielded_ = false;                    // closing to make room: counted as neither state
   IpConnectionCounts::Slot ip_slot_;
@@ -60,7 +74,7 @@ class ConnectionRegistry {
   // Connections that outlive the registry (frames destroyed with the io_context) must not count down.
   ~ConnectionRegistry() {
     for (auto& c : list_)
-      c.registry_ = nullptr;
+      c.forget_registry();
   }
 
   // A new connection starts in its handshake.
@@ -71,6 +85,8 @@ class ConnectionRegistry {
     ++size_;
     ++handshaking_;
   }
+  // Something that is not a connection but has a deadline (an upstream exchange): watched, not counted.
+  void watch(Watched& w) { list_.push_back(w); }
   // The handshake is over (or the connection has none): it counts as established from now on.
   void established(WatchedConnection& c) {
     if (!c.handshaking()) return;
@@ -111,7 +127,7 @@ class ConnectionRegistry {
 
  private:
   friend class WatchedConnection;
-  boost::intrusive::list<WatchedConnection, boost::intrusive::constant_time_size<false>> list_;
+  boost::intrusive::list<Watched, boost::intrusive::constant_time_size<false>> list_;
   boost::intrusive::list<WatchedConnection, boost::intrusive::base_hook<HandshakingHook>,
                          boost::intrusive::constant_time_size<false>>
       handshaking_list_;
@@ -127,4 +143,4 @@ inline WatchedConnection::~WatchedConnection() {
   if (yielded_) --registry_->yielded_;
 }
 
-}  // namespace certgate::server
+}  // namespace certgate::runtime

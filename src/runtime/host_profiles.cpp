@@ -1,4 +1,4 @@
-#include "server/host_profiles.h"
+#include "runtime/host_profiles.h"
 
 #include <algorithm>
 #include <set>
@@ -7,7 +7,7 @@
 #include "config/loader.h"
 #include "pki/cert_info.h"
 
-namespace certgate::server {
+namespace certgate::runtime {
 namespace {
 
 using config::MtlsMode;
@@ -126,4 +126,4 @@ ListenerProfiles build_host_profiles(const config::Listener& listener, const pro
   return out;
 }
 
-}  // namespace certgate::server
+}  // namespace certgate::runtime

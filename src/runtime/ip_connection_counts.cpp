@@ -1,8 +1,8 @@
-#include "server/ip_connection_counts.h"
+#include "runtime/ip_connection_counts.h"
 
 #include <utility>
 
-namespace certgate::server {
+namespace certgate::runtime {
 
 IpConnectionCounts::Slot& IpConnectionCounts::Slot::operator=(Slot&& other) noexcept {
   if (this == &other) return *this;
@@ -46,4 +46,4 @@ void IpConnectionCounts::give_back(const net::asio::ip::address& address) {
   if (--it->second == 0) counts_.erase(it);  // the map holds only addresses with connections
 }
 
-}  // namespace certgate::server
+}  // namespace certgate::runtime

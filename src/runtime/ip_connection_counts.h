@@ -9,7 +9,7 @@
 
 #include "net/asio.h"
 
-namespace certgate::server {
+namespace certgate::runtime {
 
 class IpConnectionCounts {
  public:
@@ -41,4 +41,4 @@ class IpConnectionCounts {
   std::unordered_map<net::asio::ip::address, std::size_t> counts_;
 };
 
-}  // namespace certgate::server
+}  // namespace certgate::runtime

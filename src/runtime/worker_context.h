@@ -7,10 +7,10 @@
 #include "log/access_log.h"
 #include "net/asio.h"
 #include "proxy/upstream_pool.h"
-#include "server/connection_registry.h"
-#include "server/fd_budget.h"
+#include "runtime/connection_caps.h"
+#include "runtime/connection_registry.h"
 
-namespace certgate::server {
+namespace certgate::runtime {
 
 struct WorkerContext {
   explicit WorkerContext(std::shared_ptr<log::AccessLogSink> sink)
@@ -26,4 +26,4 @@ struct WorkerContext {
   ConnectionCaps caps;  // this worker's share of the process's caps
 };
 
-}  // namespace certgate::server
+}  // namespace certgate::runtime

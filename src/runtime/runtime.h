@@ -18,7 +18,7 @@
 #include "tls/resumption_state.h"
 #include "tls/server_tls.h"
 
-namespace certgate::server {
+namespace certgate::runtime {
 
 struct ListenerRuntime {
   const config::Listener* config = nullptr;
@@ -76,4 +76,4 @@ class Runtime {
   std::vector<std::string_view> extra_gateway_headers_;  // views into config_
 };
 
-}  // namespace certgate::server
+}  // namespace certgate::runtime

@@ -1,4 +1,4 @@
-#include "server/runtime.h"
+#include "runtime/runtime.h"
 
 #include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
@@ -10,9 +10,9 @@
 #include "config/config_error.h"
 #include "http/header_rules.h"
 #include "pki/cert_info.h"
-#include "server/host_profiles.h"
+#include "runtime/host_profiles.h"
 
-namespace certgate::server {
+namespace certgate::runtime {
 namespace {
 
 using net::error_code;
@@ -163,4 +163,4 @@ void Runtime::compile_listeners() {
   }
 }
 
-}  // namespace certgate::server
+}  // namespace certgate::runtime

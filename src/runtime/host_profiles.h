@@ -16,7 +16,7 @@
 #include "proxy/router.h"
 #include "tls/host_profile.h"
 
-namespace certgate::server {
+namespace certgate::runtime {
 
 struct ListenerProfiles {
   tls::HostProfiles profiles;
@@ -28,4 +28,4 @@ struct ListenerProfiles {
 ListenerProfiles build_host_profiles(const config::Listener& listener, const proxy::Router& router,
                                      const std::vector<const proxy::RouteRuntime*>& served);
 
-}  // namespace certgate::server
+}  // namespace certgate::runtime

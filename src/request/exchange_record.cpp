@@ -1,0 +1,56 @@
+#include "request/exchange_record.h"
+
+#include <spdlog/spdlog.h>
+
+namespace certgate::request {
+
+void log_exchange(log::AccessLogger& log, ClientConnection& client, const ExchangeRecord& ex,
+                  std::uint64_t bytes_in, std::uint64_t bytes_out) {
+  if (!log.enabled()) return;
+  log::AccessRecord r;
+  r.time = std::chrono::system_clock::now();
+  r.client = client.address();
+  r.sni = client.sni();
+  r.host = ex.host;
+  r.method = ex.method;
+  r.path = ex.path;
+  if (ex.route) {
+    r.route = ex.route->config->from;
+    r.upstream = ex.route->config->to.text;
+  }
+  r.status = ex.status;
+  r.bytes_in = bytes_in - ex.bytes_in_start;
+  r.bytes_out = bytes_out - ex.bytes_out_start;
+  r.duration_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ex.started).count();
+  if (const auto* tls = client.tls()) {
+    r.tls_version = tls->version();
+    r.resumed = tls->resumed();
+  }
+  if (auto& peer = ex.peer ? *ex.peer : client.peer; peer.present()) {
+    r.cert_fingerprint = peer.facts().fingerprint;
+    r.cert_subject = peer.facts().subject_dn;
+  }
+  r.verify = ex.verify;
+  r.reason = auth::to_string(ex.reason);
+  r.consumer = ex.consumer;
+  r.policy_rule = ex.policy_rule;
+  log.log(r);
+}
+
+void log_refusal(const ClientConnection& client, std::string_view host, auth::Reason reason,
+                 std::string_view detail) {
+  spdlog::info("refused {} sni={} host={} reason={} detail=\"{}\"", client.address(), client.sni(), host,
+               auth::to_string(reason), detail);
+}
+
+void log_denial(ClientConnection& client, const ExchangeRecord& ex, const auth::Decision& decision) {
+  if (!spdlog::should_log(spdlog::level::info)) return;
+  auto& peer = ex.peer ? *ex.peer : client.peer;
+  spdlog::info("denied {} sni={} host={} route={} reason={} subject=\"{}\" detail=\"{}\"", client.address(),
+               client.sni(), ex.host, ex.route ? ex.route->config->from : "",
+               auth::to_string(decision.reason), peer.present() ? peer.facts().subject_dn : "",
+               decision.detail);
+}
+
+}  // namespace certgate::request

@@ -1,0 +1,46 @@
+// What one request turned into, for the access log and the "denied"/"refused" error log lines. Filled in
+// as the request goes through the handler; written once at its end.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "auth/decision.h"
+#include "auth/peer_certificate.h"
+#include "log/access_log.h"
+#include "proxy/route.h"
+#include "request/client_connection.h"
+
+namespace certgate::request {
+
+struct ExchangeRecord {
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::string method;
+  std::string path;
+  std::string host;
+  const proxy::RouteRuntime* route = nullptr;
+  auth::PeerCertificate* peer = nullptr;  // the certificate the request was authorized with
+  unsigned status = 0;
+  auth::Reason reason = auth::Reason::allowed;
+  std::string verify;
+  std::string_view consumer;  // points into the runtime's config, which the connection holds
+  int policy_rule = -1;
+  std::uint64_t bytes_in_start = 0;
+  std::uint64_t bytes_out_start = 0;
+};
+
+// One access-log line for the record; `bytes_in`/`bytes_out`: the client side's counters now.
+void log_exchange(log::AccessLogger& log, ClientConnection& client, const ExchangeRecord& record,
+                  std::uint64_t bytes_in, std::uint64_t bytes_out);
+
+// "refused ... reason=... detail=..." at info: a request the gateway answered itself before
+// authorization; the detail is for the operator, never the client.
+void log_refusal(const ClientConnection& client, std::string_view host, auth::Reason reason,
+                 std::string_view detail);
+
+// "denied ..." at info: authorization said no.
+void log_denial(ClientConnection& client, const ExchangeRecord& record, const auth::Decision& decision);
+
+}  // namespace certgate::request

@@ -1,0 +1,172 @@
+#include "request/upstream_exchange.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include "http/header_rules.h"
+#include "runtime/timed_stream.h"
+
+namespace certgate::request {
+namespace {
+
+namespace bhttp = boost::beast::http;
+using net::error_code;
+using ResponseParser = bhttp::response_parser<bhttp::buffer_body>;
+using Kind = ExchangeResult::Kind;
+
+bool is_idempotent(bhttp::verb method) {
+  using bhttp::verb;
+  return method == verb::get || method == verb::head || method == verb::options || method == verb::trace ||
+         method == verb::put || method == verb::delete_;
+}
+
+bool is_interim(const ResponseParser& parser) {
+  const auto status = parser.get().result_int();
+  return status / 100 == 1 && status != 101;
+}
+
+// A body that has already ended (the 101's, after which the bytes are no longer HTTP).
+class NoBody final : public http::BodySource {
+ public:
+  net::awaitable<std::size_t> read(std::span<char>, bool, error_code&) override { co_return 0; }
+  bool done() const override { return true; }
+};
+
+}  // namespace
+
+UpstreamExchange::UpstreamExchange(runtime::WorkerContext& worker, const config::Config& config,
+                                   const proxy::RouteRuntime& route, const ClientConnection& client)
+    : worker_(worker), config_(config), route_(route), client_(client) {
+  worker_.connections.watch(*this);
+}
+
+void UpstreamExchange::on_deadline() {
+  timed_out_ = true;
+  error_code ec;
+  if (socket_) socket_->cancel(ec);
+}
+
+net::awaitable<bool> UpstreamExchange::connect(net::PlainStream& into) {
+  auto& socket = into.socket();
+  socket_ = &socket;
+  arm(config_.timeouts.upstream_connect);
+  auto [ec, endpoint] =
+      co_await net::asio::async_connect(socket, route_.upstream_endpoints, net::use_nothrow);
+  disarm();
+  socket_ = nullptr;
+  if (ec) {
+    spdlog::warn("{} cannot connect to upstream {}: {}", client_.address(), route_.config->to.text,
+                 timed_out_ ? "timed out" : ec.message());
+    co_return false;
+  }
+  socket.set_option(net::tcp::no_delay(true), ec);
+  co_return true;
+}
+
+ExchangeResult UpstreamExchange::failed(std::string_view what, const error_code& ec) {
+  spdlog::warn("{} upstream {} failed: {}", client_.address(), route_.config->to.text,
+               timed_out_ ? what : ec.message());
+  return {Kind::upstream_failed, 0, ec, false, timed_out_};
+}
+
+net::awaitable<ExchangeResult> UpstreamExchange::run(Downstream& downstream, bool upgrade) {
+  auto& req = downstream.request();
+  const bool request_has_body = !downstream.body().done();
+  const auto& timeouts = config_.timeouts;
+  error_code ec;
+  for (int attempt = 0;; ++attempt) {
+    // 1. A pooled connection, or a new one (always for the retry: the pool may hold more stale ones).
+    std::optional<net::PlainStream> upstream;
+    if (attempt == 0) upstream = worker_.upstreams.take(route_.pool_key);
+    const bool reused = upstream.has_value();
+    if (!upstream) {
+      upstream.emplace(net::tcp::socket(worker_.io));
+      if (!co_await connect(*upstream))
+        co_return ExchangeResult{Kind::upstream_failed, 0, {}, false, timed_out_};
+    }
+    socket_ = &upstream->socket();
+    runtime::TimedStream up(*upstream, *this, timed_out_, timeouts.upstream_response);
+
+    // 2. The request, its body streamed from the client (at the pace the downstream enforces).
+    auto failure = co_await http::relay_message(downstream.body(), req, up, downstream.body_chunk(), ec);
+    if (failure == http::RelayFailure::input) co_return ExchangeResult{Kind::body_failed, 0, ec};
+    // A pooled connection the upstream closed just as it was taken fails before any response byte: an
+    // idempotent request without a body is sent again, once.
+    const bool retryable =
+        reused && !request_has_body && is_idempotent(req.method()) && attempt == 0 && !timed_out_;
+    if (failure == http::RelayFailure::output) {
+      if (retryable) continue;
+      co_return ExchangeResult{Kind::upstream_failed, 0, ec, false, timed_out_};
+    }
+
+    // 3. The response header (interim 1xx responses are dropped), within timeouts.upstream_header of the
+    // request's last byte however the upstream trickles it.
+    runtime::TimedStream up_header(*upstream, *this, timed_out_, timeouts.upstream_response,
+                                   runtime::Clock::now() + timeouts.upstream_header);
+    auto& buffer = downstream.upstream_buffer();
+    buffer.clear();
+    std::optional<ResponseParser> response;
+    do {
+      response.emplace();
+      response->header_limit(static_cast<std::uint32_t>(config_.limits.max_header_bytes));
+      response->body_limit(boost::none);
+      if (req.method() == bhttp::verb::head) response->skip(true);
+      co_await http::read_header(up_header, buffer, *response, ec);
+    } while (!ec && is_interim(*response));
+    if (ec) {
+      if (retryable && !response->got_some() && !timed_out_) continue;
+      co_return failed("no response in time", ec);
+    }
+
+    // 4. The response, its body streamed back (or, after a 101, the bytes both ways).
+    auto& res = response->get();
+    const bool upstream_keep_alive = res.keep_alive();
+    ResponseFraming framing;
+    framing.header_only = response->is_done();
+    if (const auto length = response->content_length()) framing.content_length = *length;
+    framing.chunked = response->chunked();
+    const bool switching = upgrade && res.result() == bhttp::status::switching_protocols;
+    const std::string upgrade_to = switching ? std::string(res[bhttp::field::upgrade]) : std::string();
+    http::strip_response_headers(res);
+    if (switching) co_return co_await tunnel(downstream, *upstream, res, upgrade_to);
+    http::ParserBodySource body(up, buffer, *response);
+    const auto outcome = co_await downstream.relay_response(res, framing, body);
+    socket_ = nullptr;
+    const unsigned status = res.result_int();
+    if (outcome.failure == http::RelayFailure::input) {  // the client got part of a response
+      spdlog::warn("{} upstream {} response truncated: {}", client_.address(), route_.config->to.text,
+                   timed_out_ ? "no data in time" : outcome.ec.message());
+      co_return ExchangeResult{Kind::upstream_truncated, status, outcome.ec, false, timed_out_};
+    }
+    if (outcome.failure == http::RelayFailure::output) {
+      spdlog::debug("{} response relay to the client stopped: {}", client_.address(), outcome.ec.message());
+      co_return ExchangeResult{Kind::client_gone, status, outcome.ec};
+    }
+    if (upstream_keep_alive && !upgrade && response->is_done() && buffer.size() == 0 && !timed_out_)
+      worker_.upstreams.give_back(route_.pool_key, std::move(*upstream));
+    // A refused upgrade may have left the client's bytes unframed: that connection does not go on.
+    co_return ExchangeResult{Kind::done, status, {}, outcome.keep_open && !upgrade};
+  }
+}
+
+// 101: the client gets the upstream's answer with the upgrade headers it needs, then the bytes flow
+// both ways under the connection's idle timeout; the exchange's own deadline is done.
+net::awaitable<ExchangeResult> UpstreamExchange::tunnel(Downstream& downstream, net::PlainStream& upstream,
+                                                        Response& response, const std::string& upgrade_to) {
+  socket_ = nullptr;
+  response.set(bhttp::field::connection, "Upgrade");
+  response.set(bhttp::field::upgrade, upgrade_to);
+  NoBody none;
+  const auto outcome =
+      co_await downstream.relay_response(response, ResponseFraming{true, std::nullopt, false}, none);
+  if (outcome.failure != http::RelayFailure::none)
+    co_return ExchangeResult{Kind::client_gone, 101, outcome.ec};
+  auto& early = downstream.upstream_buffer();
+  const auto data = early.data();
+  co_await downstream.tunnel(upstream, {static_cast<const char*>(data.data()), data.size()});
+  co_return ExchangeResult{Kind::done, 101, {}, false};
+}
+
+}  // namespace certgate::request
