@@ -24,7 +24,7 @@ build: deps build/build.ninja
 build-bin: deps build/build.ninja
 	@cmake --build build -j $(JOBS) --target certgate
 
-# AddressSanitizer + UndefinedBehaviorSanitizer at -O1; the whole suite runs on it too.
+# AddressSanitizer + UndefinedBehaviorSanitizer (-O0 -g1); the whole suite runs on it too.
 build-asan: deps build-asan/build.ninja
 	@cmake --build build-asan -j $(JOBS)
 

@@ -1,7 +1,5 @@
 #include "config/loader.h"
 
-#include <openssl/evp.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/base64.h"
 #include "config/forwarding_loader.h"
 #include "config/identity_loader.h"
 #include "config/policy_loader.h"
@@ -32,24 +31,13 @@ std::string env_name(std::string_view key) {
   return name;
 }
 
-// Standard base64, whitespace ignored; nullopt when malformed.
+// Standard base64 as people paste it (wrapped lines): whitespace ignored; nullopt when malformed.
 std::optional<std::string> decode_base64(std::string_view text) {
   std::string compact;
   for (char c : text) {
     if (!std::isspace(static_cast<unsigned char>(c))) compact.push_back(c);
   }
-  if (compact.empty() || compact.size() % 4 != 0) return std::nullopt;
-  std::string out(compact.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(compact.data()),
-                                static_cast<int>(compact.size()));
-  if (n < 0) return std::nullopt;
-  // EVP_DecodeBlock counts padding as zero bytes; drop them.
-  std::size_t padding = 0;
-  for (auto it = compact.rbegin(); it != compact.rend() && *it == '='; ++it)
-    ++padding;
-  out.resize(static_cast<std::size_t>(n) - padding);
-  return out;
+  return base64_decode(compact);
 }
 
 class Loader {

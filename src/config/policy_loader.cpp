@@ -1,11 +1,11 @@
 #include "config/policy_loader.h"
 
 #include <arpa/inet.h>
-#include <openssl/evp.h>
 #include <re2/re2.h>
 
 #include <array>
 
+#include "common/base64.h"
 #include "config/identity_loader.h"
 
 namespace certgate::config {
@@ -274,11 +274,8 @@ class PolicyReader {
   // base64 SHA-256 of the SubjectPublicKeyInfo (as curl --pinnedpubkey sha256//...).
   std::string spki_hash(const YAML::Node& node, const std::string& text) const {
     std::string value = text.rfind("sha256//", 0) == 0 ? text.substr(8) : text;
-    unsigned char out[64];
-    const bool shaped = value.size() == 44 && value.back() == '=' && value[42] != '=';
-    const int n =
-        shaped ? EVP_DecodeBlock(out, reinterpret_cast<const unsigned char*>(value.data()), 44) : -1;
-    if (n != 33) {  // EVP_DecodeBlock counts the padding byte
+    const auto digest = value.size() == 44 ? base64_decode(value) : std::nullopt;
+    if (!digest || digest->size() != 32) {
       r_.fail(node,
               "spki_hash must be the base64 SHA-256 of the SubjectPublicKeyInfo (44 characters ending in "
               "'=', got '" +

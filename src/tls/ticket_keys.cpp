@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/base64.h"
+
 namespace certgate::tls {
 namespace {
 
@@ -35,20 +37,6 @@ TicketKey key_from_bytes(const unsigned char* p, std::size_t size) {
   return key;
 }
 
-std::optional<std::string> decode_base64_line(std::string_view line) {
-  if (line.empty() || line.size() % 4 != 0) return std::nullopt;
-  std::string out(line.size() / 4 * 3, '\0');
-  const int n =
-      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                      reinterpret_cast<const unsigned char*>(line.data()), static_cast<int>(line.size()));
-  if (n < 0) return std::nullopt;
-  std::size_t padding = 0;
-  for (auto it = line.rbegin(); it != line.rend() && *it == '='; ++it)
-    ++padding;
-  out.resize(static_cast<std::size_t>(n) - padding);
-  return out;
-}
-
 // A random binary key is printable with probability (96/256)^48 at most: text means base64 lines.
 bool looks_like_text(std::string_view content) {
   return std::all_of(content.begin(), content.end(), [](unsigned char c) {
@@ -73,7 +61,7 @@ std::vector<TicketKey> parse_text(std::string_view content) {
     content = end == std::string_view::npos ? std::string_view() : content.substr(end + 1);
     ++line_number;
     if (line.empty() || line.front() == '#') continue;
-    const auto bytes = decode_base64_line(line);
+    const auto bytes = base64_decode(line);
     if (!bytes || (bytes->size() != kKeySize && bytes->size() != kLegacyKeySize)) {
       throw std::invalid_argument("line " + std::to_string(line_number) +
                                   " is not a base64-encoded 80-byte (or 48-byte) key");
