@@ -21,7 +21,7 @@ class ForwardingContext {
   ForwardingContext(const jwt::KeyRing* jwt_keys, std::string_view jwt_issuer, uint16_t listener_port)
       : jwt_keys(jwt_keys), jwt_issuer(jwt_issuer), listener_port(listener_port) {}
 
-  // The server certificate this connection's handshake used (owned by the SSL_CTX), for XFCC By=.
+  // The server certificate this connection's handshake used (owned by the TLS context), for XFCC By=.
   void set_local_certificate(X509* cert) { local_certificate_ = cert; }
   // URI SANs of the server certificate, read on first use.
   const std::vector<std::string>& local_uri_sans();

@@ -18,9 +18,9 @@ struct ProxyHeaderV2 {
   bool certificate_on_connection = false;  // PP2_CLIENT_CERT_CONN: sent in this connection's handshake
   bool certificate_in_session = false;     // PP2_CLIENT_CERT_SESS: sent at least once in the TLS session
   uint32_t verify = 1;                     // 0 only when a certificate was presented and verified
-  std::string_view tls_version;            // PP2_SUBTYPE_SSL_VERSION, e.g. "TLSv1.3"
-  std::string_view cipher;                 // PP2_SUBTYPE_SSL_CIPHER; "" omits it
-  std::string_view common_name;            // PP2_SUBTYPE_SSL_CN; "" omits it
+  std::string_view tls_version;            // the SSL sub-TLV "version", e.g. "TLSv1.3"
+  std::string_view cipher;                 // the SSL sub-TLV "cipher"; "" omits it
+  std::string_view common_name;            // the SSL sub-TLV "CN"; "" omits it
 };
 
 // The PROXY v2 header (command PROXY, TCP over IPv4 or IPv6) with PP2_TYPE_AUTHORITY and PP2_TYPE_SSL.
