@@ -56,6 +56,8 @@ std::string_view to_string(Reason reason) {
       return "upstream_truncated";
     case Reason::websocket_not_allowed:
       return "websocket_not_allowed";
+    case Reason::upstream_tls_failed:
+      return "upstream_tls_failed";
   }
   return "invalid_certificate";
 }

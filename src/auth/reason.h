@@ -34,6 +34,7 @@ enum class Reason : uint8_t {
   body_too_large,
   upstream_truncated,
   websocket_not_allowed,
+  upstream_tls_failed,
 };
 
 std::string_view to_string(Reason reason);

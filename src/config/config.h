@@ -117,6 +117,7 @@ enum class UpstreamKind { http, echo, tcp };
 
 struct Upstream {
   UpstreamKind kind = UpstreamKind::http;
+  bool tls = false;  // https://
   std::string host;
   uint16_t port = 0;
   std::string base_path;  // "" or "/base" (no trailing slash)
@@ -265,6 +266,16 @@ struct TcpRouteOptions {
   std::optional<Duration> idle_timeout;  // unset: timeouts.idle
 };
 
+// TLS towards an https:// upstream (Pomerium's key names).
+struct UpstreamTls {
+  std::string custom_ca_file;    // tls_custom_ca_file; empty: the system trust store
+  std::string server_name;       // tls_upstream_server_name; empty: the upstream's host
+  bool skip_verify = false;      // tls_skip_verify: only when written
+  std::string client_cert_file;  // tls_client_cert_file: certgate's certificate towards the upstream
+  std::string client_key_file;   // tls_client_key_file
+  SourceMark mark;               // the route's, for errors found when the files are read
+};
+
 struct Route {
   std::string from;              // as written
   std::string host;              // lowercased, no port
@@ -279,6 +290,7 @@ struct Route {
   std::optional<IdentitySettings> identity;  // no block: no consumer lookup
   std::vector<PolicyRule> policy;            // empty: see docs/identity-and-policy.md (implicit policy)
   TcpRouteOptions tcp;
+  UpstreamTls upstream_tls;          // for https:// upstreams
   std::size_t max_request_body = 0;  // the route's max_request_body, else limits.max_request_body; 0: none
   SourceMark mark;
 };

@@ -306,10 +306,36 @@ class Loader {
     }
   }
 
+  // Pomerium's keys for TLS to the upstream; they apply to https:// upstreams only.
+  void load_upstream_tls(const YAML::Node& n, Route& route) {
+    static constexpr std::string_view kKeys[] = {"tls_custom_ca_file", "tls_upstream_server_name",
+                                                 "tls_skip_verify", "tls_client_cert_file",
+                                                 "tls_client_key_file"};
+    if (!route.to.tls) {
+      for (auto key : kKeys) {
+        if (auto v = n[std::string(key)])
+          r_.fail(v, std::string(key) + " applies to https:// upstreams only");
+      }
+      return;
+    }
+    auto& tls = route.upstream_tls;
+    tls.mark = r_.mark(n);
+    if (auto v = n["tls_custom_ca_file"]) tls.custom_ca_file = r_.readable_file(v, "tls_custom_ca_file");
+    if (auto v = n["tls_upstream_server_name"]) tls.server_name = r_.scalar(v, "tls_upstream_server_name");
+    if (auto v = n["tls_skip_verify"]) tls.skip_verify = r_.boolean(v, "tls_skip_verify");
+    if (auto v = n["tls_client_cert_file"])
+      tls.client_cert_file = r_.readable_file(v, "tls_client_cert_file");
+    if (auto v = n["tls_client_key_file"]) tls.client_key_file = r_.readable_file(v, "tls_client_key_file");
+    if (tls.client_cert_file.empty() != tls.client_key_file.empty())
+      r_.fail(n, "tls_client_cert_file and tls_client_key_file go together");
+  }
+
   Route route(const YAML::Node& n) {
-    r_.expect_map(n, "a route",
-                  {"from", "to", "mtls", "headers", "preserve_host", "allow_websockets", "max_request_body",
-                   "identity", "policy", kTcpRouteKeys[0], kTcpRouteKeys[1]});
+    r_.expect_map(
+        n, "a route",
+        {"from", "to", "mtls", "headers", "preserve_host", "allow_websockets", "max_request_body", "identity",
+         "policy", kTcpRouteKeys[0], kTcpRouteKeys[1], "tls_custom_ca_file", "tls_upstream_server_name",
+         "tls_skip_verify", "tls_client_cert_file", "tls_client_key_file"});
     Route route;
     route.mark = r_.mark(n);
     const auto from = n["from"];
@@ -327,6 +353,7 @@ class Loader {
     if (!u) r_.fail(to, reason);
     route.to = *u;
     load_tcp_route_options(r_, n, route);
+    load_upstream_tls(n, route);
     if (auto p = n["preserve_host"]) route.preserve_host = r_.boolean(p, "preserve_host");
     if (auto w = n["allow_websockets"]) route.allow_websockets = r_.boolean(w, "allow_websockets");
     route.max_request_body = cfg_.limits.max_request_body;

@@ -101,19 +101,25 @@ std::optional<Upstream> parse_to_url(std::string_view text, std::string& reason)
   if (text.substr(0, 7) == "http://") {
     out.kind = UpstreamKind::http;
     rest = text.substr(7);
+  } else if (text.substr(0, 8) == "https://") {
+    out.kind = UpstreamKind::http;
+    out.tls = true;
+    rest = text.substr(8);
   } else if (text.substr(0, 6) == "tcp://") {
     out.kind = UpstreamKind::tcp;
     rest = text.substr(6);
   } else {
-    reason = "route 'to' must be http://host:port[/base], tcp://host:port or echo:// (got '" +
-             std::string(text) + "')";
+    reason =
+        "route 'to' must be http://host:port[/base], https://host:port[/base], tcp://host:port or echo:// "
+        "(got '" +
+        std::string(text) + "')";
     return std::nullopt;
   }
   auto slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   if (authority.find(':') == std::string_view::npos && out.kind == UpstreamKind::http) {
     out.host = std::string(authority);
-    out.port = 80;
+    out.port = out.tls ? 443 : 80;
   } else if (!split_host_port(authority, out.host, out.port)) {
     reason = "route 'to' needs host:port (got '" + std::string(authority) + "')";
     return std::nullopt;

@@ -9,6 +9,7 @@
 #include "net/asio.h"
 #include "pki/trust_bundle.h"
 #include "revocation/crl_file.h"
+#include "tls/upstream_tls.h"
 
 namespace certgate::auth {
 class ConsumerDirectory;
@@ -24,6 +25,7 @@ struct RouteRuntime {
   std::vector<net::tcp::endpoint> upstream_endpoints;
   std::string upstream_authority;  // Host header for the upstream: "host" or "host:port"
   std::string pool_key;            // routes to the same upstream share idle connections
+  std::shared_ptr<const tls::UpstreamTls> upstream_tls;  // https:// upstreams
 };
 
 }  // namespace certgate::proxy

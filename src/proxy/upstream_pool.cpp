@@ -10,7 +10,7 @@ namespace {
 
 // An idle HTTP connection must have nothing to read: readable means the upstream closed it (EOF)
 // or sent something unsolicited; either way it is not reusable.
-bool still_open(net::PlainStream& stream) {
+bool still_open(UpstreamStream& stream) {
   char byte;
   const ssize_t n = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -18,7 +18,7 @@ bool still_open(net::PlainStream& stream) {
 
 }  // namespace
 
-std::optional<net::PlainStream> UpstreamPool::take(const std::string& key) {
+std::optional<UpstreamStream> UpstreamPool::take(const std::string& key) {
   auto it = idle_.find(key);
   if (it == idle_.end()) return std::nullopt;
   auto& list = it->second;
@@ -30,7 +30,7 @@ std::optional<net::PlainStream> UpstreamPool::take(const std::string& key) {
   return std::nullopt;
 }
 
-void UpstreamPool::give_back(const std::string& key, net::PlainStream stream) {
+void UpstreamPool::give_back(const std::string& key, UpstreamStream stream) {
   auto& list = idle_[key];
   if (list.size() >= kMaxIdlePerUpstream) return;  // closes it
   list.push_back({std::move(stream), Clock::now()});

@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "net/byte_stream.h"
+#include "proxy/upstream_stream.h"
 
 namespace certgate::proxy {
 
@@ -17,15 +17,15 @@ class UpstreamPool {
  public:
   using Clock = std::chrono::steady_clock;
 
-  std::optional<net::PlainStream> take(const std::string& key);
-  void give_back(const std::string& key, net::PlainStream stream);
+  std::optional<UpstreamStream> take(const std::string& key);
+  void give_back(const std::string& key, UpstreamStream stream);
   // Closes connections idle for longer than `max_idle`.
   void expire(Clock::time_point now, Clock::duration max_idle);
   void clear() { idle_.clear(); }
 
  private:
   struct Idle {
-    net::PlainStream stream;
+    UpstreamStream stream;
     Clock::time_point since;
   };
   static constexpr std::size_t kMaxIdlePerUpstream = 128;

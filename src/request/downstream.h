@@ -16,7 +16,7 @@
 
 #include "http/error_response.h"
 #include "http/http_io.h"
-#include "net/byte_stream.h"
+#include "proxy/upstream_stream.h"
 #include "request/client_connection.h"
 
 namespace certgate::request {
@@ -73,7 +73,8 @@ class Downstream {
   // After a 101 Switching Protocols (written by relay_response with header_only): the bytes flow both
   // ways between the client and `upstream` until either closes or the idle timeout. `upstream_early`:
   // bytes the upstream sent after its 101 that were already read.
-  virtual net::awaitable<void> tunnel(net::PlainStream& upstream, std::span<const char> upstream_early) = 0;
+  virtual net::awaitable<void> tunnel(proxy::UpstreamStream& upstream,
+                                      std::span<const char> upstream_early) = 0;
 
   // Bytes moved on the client side so far (for the access log: the difference over the request).
   virtual std::uint64_t bytes_in() const = 0;

@@ -231,7 +231,9 @@ net::awaitable<bool> RequestHandler::forward(Downstream& downstream, ExchangeRec
     case Kind::upstream_failed: {
       // 504 when the upstream timed out, 502 for anything else it did wrong; the connection then closes.
       const unsigned status = result.timed_out ? 504 : 502;
-      ex.reason = result.timed_out ? auth::Reason::upstream_timeout : auth::Reason::upstream_unavailable;
+      ex.reason = result.timed_out    ? auth::Reason::upstream_timeout
+                  : result.tls_failed ? auth::Reason::upstream_tls_failed
+                                      : auth::Reason::upstream_unavailable;
       co_return co_await reply_error(downstream, ex, status, http::default_message(status), false);
     }
     case Kind::upstream_truncated:  // the client got part of a response: it must not look whole

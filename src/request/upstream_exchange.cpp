@@ -48,7 +48,7 @@ void UpstreamExchange::on_deadline() {
   if (socket_) socket_->cancel(ec);
 }
 
-net::awaitable<bool> UpstreamExchange::connect(net::PlainStream& into) {
+net::awaitable<bool> UpstreamExchange::connect(proxy::UpstreamStream& into) {
   auto& socket = into.socket();
   socket_ = &socket;
   arm(config_.timeouts.upstream_connect);
@@ -62,7 +62,39 @@ net::awaitable<bool> UpstreamExchange::connect(net::PlainStream& into) {
     co_return false;
   }
   socket.set_option(net::tcp::no_delay(true), ec);
+  if (route_.upstream_tls) co_return co_await start_tls(into);
   co_return true;
+}
+
+net::awaitable<bool> UpstreamExchange::start_tls(proxy::UpstreamStream& stream) {
+  auto ssl = route_.upstream_tls->new_connection();
+  if (!ssl) {
+    tls_failed_ = true;
+    spdlog::warn("{} upstream {} failed: reason=upstream_tls_failed detail=\"{}\"", client_.address(),
+                 route_.config->to.text, pki::take_openssl_errors());
+    co_return false;
+  }
+  stream.start_tls(std::move(ssl));
+  auto& tls = *stream.tls();
+  socket_ = &tls.socket();
+  arm(config_.timeouts.upstream_connect);
+  error_code ec;
+  co_await tls.handshake(ec);
+  disarm();
+  socket_ = nullptr;
+  if (!ec) co_return true;
+  if (timed_out_) {
+    spdlog::warn("{} upstream {} failed: TLS handshake timed out", client_.address(), route_.config->to.text);
+    co_return false;
+  }
+  tls_failed_ = true;
+  const long verify = SSL_get_verify_result(tls.ssl());
+  const std::string detail = verify != X509_V_OK        ? X509_verify_cert_error_string(verify)
+                             : tls.last_error().empty() ? ec.message()
+                                                        : tls.last_error();
+  spdlog::warn("{} upstream {} failed: reason=upstream_tls_failed name={} detail=\"{}\"", client_.address(),
+               route_.config->to.text, route_.upstream_tls->server_name(), detail);
+  co_return false;
 }
 
 ExchangeResult UpstreamExchange::failed(std::string_view what, const error_code& ec) {
@@ -78,13 +110,13 @@ net::awaitable<ExchangeResult> UpstreamExchange::run(Downstream& downstream, boo
   error_code ec;
   for (int attempt = 0;; ++attempt) {
     // 1. A pooled connection, or a new one (always for the retry: the pool may hold more stale ones).
-    std::optional<net::PlainStream> upstream;
+    std::optional<proxy::UpstreamStream> upstream;
     if (attempt == 0) upstream = worker_.upstreams.take(route_.pool_key);
     const bool reused = upstream.has_value();
     if (!upstream) {
       upstream.emplace(net::tcp::socket(worker_.io));
       if (!co_await connect(*upstream))
-        co_return ExchangeResult{Kind::upstream_failed, 0, {}, false, timed_out_};
+        co_return ExchangeResult{Kind::upstream_failed, 0, {}, false, timed_out_, tls_failed_};
     }
     socket_ = &upstream->socket();
     runtime::TimedStream up(*upstream, *this, timed_out_, timeouts.upstream_response);
@@ -153,8 +185,9 @@ net::awaitable<ExchangeResult> UpstreamExchange::run(Downstream& downstream, boo
 
 // 101: the client gets the upstream's answer with the upgrade headers it needs, then the bytes flow
 // both ways under the connection's idle timeout; the exchange's own deadline is done.
-net::awaitable<ExchangeResult> UpstreamExchange::tunnel(Downstream& downstream, net::PlainStream& upstream,
-                                                        Response& response, const std::string& upgrade_to) {
+net::awaitable<ExchangeResult> UpstreamExchange::tunnel(Downstream& downstream,
+                                                        proxy::UpstreamStream& upstream, Response& response,
+                                                        const std::string& upgrade_to) {
   socket_ = nullptr;
   response.set(bhttp::field::connection, "Upgrade");
   response.set(bhttp::field::upgrade, upgrade_to);

@@ -9,8 +9,8 @@
 #include <optional>
 
 #include "config/config.h"
-#include "net/byte_stream.h"
 #include "proxy/route.h"
+#include "proxy/upstream_stream.h"
 #include "request/downstream.h"
 #include "runtime/worker_context.h"
 
@@ -28,7 +28,8 @@ struct ExchangeResult {
   unsigned status = 0;  // the upstream's, when the client got it
   net::error_code ec;
   bool keep_open = false;
-  bool timed_out = false;  // upstream_failed / upstream_truncated: because of a timeout
+  bool timed_out = false;   // upstream_failed / upstream_truncated: because of a timeout
+  bool tls_failed = false;  // upstream_failed: the TLS handshake with the upstream failed
 };
 
 class UpstreamExchange final : public runtime::Watched {
@@ -44,8 +45,10 @@ class UpstreamExchange final : public runtime::Watched {
   void on_deadline() override;
 
  private:
-  net::awaitable<bool> connect(net::PlainStream& into);
-  net::awaitable<ExchangeResult> tunnel(Downstream& downstream, net::PlainStream& upstream,
+  net::awaitable<bool> connect(proxy::UpstreamStream& into);
+  // https:// upstreams: the TLS handshake on the new connection, verified as the route says.
+  net::awaitable<bool> start_tls(proxy::UpstreamStream& stream);
+  net::awaitable<ExchangeResult> tunnel(Downstream& downstream, proxy::UpstreamStream& upstream,
                                         Response& response, const std::string& upgrade_to);
   ExchangeResult failed(std::string_view what, const net::error_code& ec);
 
@@ -55,6 +58,7 @@ class UpstreamExchange final : public runtime::Watched {
   const ClientConnection& client_;
   net::tcp::socket* socket_ = nullptr;  // what a deadline cancels
   bool timed_out_ = false;
+  bool tls_failed_ = false;
 };
 
 }  // namespace certgate::request

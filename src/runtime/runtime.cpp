@@ -1,5 +1,7 @@
 #include "runtime/runtime.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/string.hpp>
@@ -11,6 +13,7 @@
 #include "http/header_rules.h"
 #include "pki/cert_info.h"
 #include "runtime/host_profiles.h"
+#include "tls/upstream_tls.h"
 
 namespace certgate::runtime {
 namespace {
@@ -33,7 +36,8 @@ std::vector<net::tcp::endpoint> resolve_upstream(const config::Route& route) {
 }
 
 std::string authority(const config::Upstream& to) {
-  return to.port == 80 ? to.host : to.host + ":" + std::to_string(to.port);
+  const uint16_t default_port = to.tls ? 443 : 80;
+  return to.port == default_port ? to.host : to.host + ":" + std::to_string(to.port);
 }
 
 bool serves(const config::Listener& listener, const config::Route& route) {
@@ -138,6 +142,16 @@ void Runtime::compile_routes() {
       rt.upstream_endpoints = resolve_upstream(route);
       rt.upstream_authority = authority(route.to);
       rt.pool_key = route.to.host + ":" + std::to_string(route.to.port);
+      if (route.to.tls) {
+        rt.upstream_tls = tls::UpstreamTls::build(route.upstream_tls, route.to.host);
+        if (route.upstream_tls.skip_verify) {
+          spdlog::warn("{}:{}: route {} does not verify its upstream's certificate (tls_skip_verify)",
+                       route.mark.file, route.mark.line, route.from);
+        }
+        // Pooled TLS connections carry the route's TLS settings (client certificate, name, trust).
+        rt.pool_key = "https://" + rt.pool_key + "#" +
+                      std::to_string(reinterpret_cast<std::uintptr_t>(rt.upstream_tls.get()));
+      }
     } else if (route.to.kind == config::UpstreamKind::tcp) {
       rt.upstream_endpoints = resolve_upstream(route);
     }

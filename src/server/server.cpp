@@ -55,6 +55,8 @@ std::shared_ptr<const runtime::Runtime> load_runtime(const std::string& path,
 }
 
 int Server::run() {
+  // Before the config is compiled: its warnings (tls_skip_verify...) go to the error log, not stdout.
+  log::init_error_log("info");
   try {
     runtime_ = load_runtime(config_path_, resumption_);
   } catch (const config::ConfigError& e) {
@@ -62,7 +64,7 @@ int Server::run() {
     return 1;
   }
   const auto& cfg = runtime_->config();
-  log::init_error_log(cfg.logging.level);
+  log::set_error_log_level(cfg.logging.level);
   std::signal(SIGPIPE, SIG_IGN);
 
   std::shared_ptr<log::AccessLogSink> sink;

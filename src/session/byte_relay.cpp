@@ -50,7 +50,7 @@ net::awaitable<void> ByteRelay::client_to_upstream(std::span<const char> early) 
     if (ec) {
       // The client is done sending (close_notify or FIN): pass the half-close on; answers still flow.
       if (ec == net::asio::error::eof && !aborted_) {
-        upstream_.socket().shutdown(net::tcp::socket::shutdown_send, ec);
+        upstream_.shutdown_send();
       } else {
         abort();
       }

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <span>
 
-#include "net/byte_stream.h"
+#include "proxy/upstream_stream.h"
 #include "runtime/connection_registry.h"
 #include "tls/tls_stream.h"
 
@@ -15,7 +15,7 @@ namespace certgate::session {
 
 class ByteRelay {
  public:
-  ByteRelay(tls::TlsStream& client, net::PlainStream& upstream, runtime::Watched& owner,
+  ByteRelay(tls::TlsStream& client, proxy::UpstreamStream& upstream, runtime::Watched& owner,
             std::chrono::milliseconds idle_timeout)
       : client_(client), upstream_(upstream), owner_(owner), idle_timeout_(idle_timeout) {}
 
@@ -38,7 +38,7 @@ class ByteRelay {
   void touch() { owner_.arm(idle_timeout_); }
 
   tls::TlsStream& client_;
-  net::PlainStream& upstream_;
+  proxy::UpstreamStream& upstream_;
   runtime::Watched& owner_;
   std::chrono::milliseconds idle_timeout_;
   bool aborted_ = false;

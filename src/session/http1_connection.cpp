@@ -311,7 +311,7 @@ net::awaitable<request::RelayOutcome> Http1Connection::relay_response(request::R
 }
 
 // After a 101: what the client sent after its upgrade request (already in buffer_) goes first.
-net::awaitable<void> Http1Connection::tunnel(net::PlainStream& upstream,
+net::awaitable<void> Http1Connection::tunnel(proxy::UpstreamStream& upstream,
                                              std::span<const char> upstream_early) {
   const auto early = buffer_.data();
   ByteRelay relay(tls_, upstream, *this, config().timeouts.idle);

@@ -86,7 +86,7 @@ class Http1Connection final : public runtime::WatchedConnection,
   net::awaitable<request::RelayOutcome> relay_response(request::Response& response,
                                                        const request::ResponseFraming& framing,
                                                        http::BodySource& body) override;
-  net::awaitable<void> tunnel(net::PlainStream& upstream, std::span<const char> upstream_early) override;
+  net::awaitable<void> tunnel(proxy::UpstreamStream& upstream, std::span<const char> upstream_early) override;
   std::uint64_t bytes_in() const override { return tls_.bytes_read(); }
   std::uint64_t bytes_out() const override { return tls_.bytes_written(); }
   std::span<char> body_chunk() override;

@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "auth/decision.h"
-#include "net/byte_stream.h"
+#include "proxy/upstream_stream.h"
 #include "request/client_connection.h"
 #include "request/exchange_record.h"
 #include "runtime/runtime.h"
@@ -52,7 +52,7 @@ class TcpSession final : public runtime::WatchedConnection {
   tls::TlsStream tls_;
   tls::SslConnectionInfo tls_info_;
   request::ClientConnection client_;
-  net::PlainStream upstream_;
+  proxy::UpstreamStream upstream_;
   auth::Decision decision_;
   request::ExchangeRecord record_;
   ByteRelay* relay_ = nullptr;

@@ -195,7 +195,7 @@ TlsStream::Input TlsStream::poll_input() {
 }
 
 void TlsStream::shutdown() {
-  if (SSL_is_init_finished(ssl_.get())) {
+  if (ssl_ && SSL_is_init_finished(ssl_.get())) {
     ERR_clear_error();
     SSL_shutdown(ssl_.get());
     ERR_clear_error();

@@ -84,7 +84,7 @@ class FakeDownstream final : public Downstream {
     }
     co_return RelayOutcome{ec ? http::RelayFailure::input : http::RelayFailure::none, ec, !ec};
   }
-  net::awaitable<void> tunnel(net::PlainStream&, std::span<const char>) override {
+  net::awaitable<void> tunnel(proxy::UpstreamStream&, std::span<const char>) override {
     tunnelled = true;
     co_return;
   }

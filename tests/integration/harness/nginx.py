@@ -32,11 +32,13 @@ def available() -> bool:
 
 class Nginx:
     def __init__(self, server_cert, body: str = "$ssl_client_escaped_cert", *, plain_http: bool = False,
-                 keepalive_requests: Optional[int] = None):
+                 keepalive_requests: Optional[int] = None, client_ca=None):
         """server_cert: a harness Cert for the TLS server side; body: what `location /` returns (nginx
         variables allowed). The client certificate is requested with ssl_verify_client optional_no_ca.
         plain_http: listen without TLS (an upstream for certgate; server_cert may be None);
-        keepalive_requests: nginx's directive (it closes a keep-alive connection after that many)."""
+        keepalive_requests: nginx's directive (it closes a keep-alive connection after that many);
+        client_ca: a harness Cert: require a client certificate it issued (ssl_verify_client on)."""
+        self.client_ca = client_ca
         self.server_cert = server_cert
         self.body = body
         self.plain_http = plain_http
@@ -52,7 +54,11 @@ class Nginx:
             listen = f"listen 127.0.0.1:{self.port};"
         else:
             listen = (f"listen 127.0.0.1:{self.port} ssl;\n    ssl_certificate {d}/server.pem;\n"
-                      f"    ssl_certificate_key {d}/server.key;\n    ssl_verify_client optional_no_ca;")
+                      f"    ssl_certificate_key {d}/server.key;\n")
+            if self.client_ca is not None:
+                listen += f"    ssl_verify_client on;\n    ssl_client_certificate {d}/client-ca.pem;"
+            else:
+                listen += "    ssl_verify_client optional_no_ca;"
         keepalive = f"  keepalive_requests {self.keepalive_requests};\n" if self.keepalive_requests else ""
         return f"""daemon off;
 master_process off;
@@ -77,6 +83,8 @@ http {{
         if not self.plain_http:
             (self.dir / "server.pem").write_bytes(self.server_cert.pem())
             (self.dir / "server.key").write_bytes(self.server_cert.key_pem())
+            if self.client_ca is not None:
+                (self.dir / "client-ca.pem").write_bytes(self.client_ca.pem())
         demote = None
         if os.geteuid() == 0:
             nobody = pwd.getpwnam("nobody")
