@@ -263,7 +263,13 @@ enum class ProxyProtocol { none, v2 };
 // Options of a route to a tcp:// upstream (served by a `protocol: tls` listener).
 struct TcpRouteOptions {
   ProxyProtocol proxy_protocol = ProxyProtocol::none;
-  std::optional<Duration> idle_timeout;  // unset: timeouts.idle
+};
+
+// One of a route's set_request_headers.
+struct HeaderToSet {
+  std::string name;
+  std::string value;
+  SourceMark mark;
 };
 
 // TLS towards an https:// upstream (Pomerium's key names).
@@ -290,7 +296,13 @@ struct Route {
   std::optional<IdentitySettings> identity;  // no block: no consumer lookup
   std::vector<PolicyRule> policy;            // empty: see docs/identity-and-policy.md (implicit policy)
   TcpRouteOptions tcp;
-  UpstreamTls upstream_tls;          // for https:// upstreams
+  // Envoy's and Pomerium's route timeouts: `timeout` bounds a request from the moment it goes upstream to
+  // the end of its response; `idle_timeout` replaces timeouts.idle for the route's requests, WebSocket
+  // tunnels and tcp:// streams. Unset: no route timeout, timeouts.idle.
+  std::optional<Duration> timeout;
+  std::optional<Duration> idle_timeout;
+  std::vector<HeaderToSet> set_request_headers;  // set on every upstream request
+  UpstreamTls upstream_tls;                      // for https:// upstreams
   std::size_t max_request_body = 0;  // the route's max_request_body, else limits.max_request_body; 0: none
   SourceMark mark;
 };

@@ -330,12 +330,40 @@ class Loader {
       r_.fail(n, "tls_client_cert_file and tls_client_key_file go together");
   }
 
+  std::optional<Duration> optional_duration(const YAML::Node& n, const char* key) const {
+    const auto v = n[key];
+    if (!v) return std::nullopt;
+    const auto d = r_.duration(v, key);
+    if (d.count() <= 0) r_.fail(v, std::string(key) + " must be greater than zero");
+    return d;
+  }
+
+  // set_request_headers: static headers for the upstream (the gateway's own names are refused when the
+  // generation is compiled, runtime/runtime.cpp, where the header rules are known).
+  std::vector<HeaderToSet> request_headers_to_set(const YAML::Node& n) const {
+    if (!n.IsMap()) r_.fail(n, "set_request_headers must be a map of header names to values");
+    std::vector<HeaderToSet> out;
+    for (const auto& item : n) {
+      HeaderToSet h{r_.scalar(item.first, "a header name"), r_.scalar(item.second, "a header value"),
+                    r_.mark(item.first)};
+      const bool token =
+          !h.name.empty() && h.name.find_first_not_of(
+                                 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                 "!#$%&'*+-.^_`|~") == std::string::npos;
+      if (!token) r_.fail(item.first, "'" + h.name + "' is not a valid header name");
+      if (h.value.find_first_of(std::string("\r\n\0", 3)) != std::string::npos)
+        r_.fail(item.second, "a header value cannot hold line breaks or NUL");
+      out.push_back(std::move(h));
+    }
+    return out;
+  }
+
   Route route(const YAML::Node& n) {
-    r_.expect_map(
-        n, "a route",
-        {"from", "to", "mtls", "headers", "preserve_host", "allow_websockets", "max_request_body", "identity",
-         "policy", kTcpRouteKeys[0], kTcpRouteKeys[1], "tls_custom_ca_file", "tls_upstream_server_name",
-         "tls_skip_verify", "tls_client_cert_file", "tls_client_key_file"});
+    r_.expect_map(n, "a route",
+                  {"from", "to", "mtls", "headers", "preserve_host", "allow_websockets", "max_request_body",
+                   "identity", "policy", kTcpRouteKeys[0], "idle_timeout", "timeout", "set_request_headers",
+                   "preserve_host_header", "tls_custom_ca_file", "tls_upstream_server_name",
+                   "tls_skip_verify", "tls_client_cert_file", "tls_client_key_file"});
     Route route;
     route.mark = r_.mark(n);
     const auto from = n["from"];
@@ -355,6 +383,14 @@ class Loader {
     load_tcp_route_options(r_, n, route);
     load_upstream_tls(n, route);
     if (auto p = n["preserve_host"]) route.preserve_host = r_.boolean(p, "preserve_host");
+    if (auto p = n["preserve_host_header"]) {  // Pomerium's name for the same switch
+      if (n["preserve_host"])
+        r_.fail(p, "preserve_host_header and preserve_host are the same switch: write one");
+      route.preserve_host = r_.boolean(p, "preserve_host_header");
+    }
+    route.timeout = optional_duration(n, "timeout");
+    route.idle_timeout = optional_duration(n, "idle_timeout");
+    if (auto h = n["set_request_headers"]) route.set_request_headers = request_headers_to_set(h);
     if (auto w = n["allow_websockets"]) route.allow_websockets = r_.boolean(w, "allow_websockets");
     route.max_request_body = cfg_.limits.max_request_body;
     if (auto b = n["max_request_body"]) route.max_request_body = r_.size(b, "max_request_body", true);

@@ -83,9 +83,8 @@ void load_tcp_route_options(const YamlReader& r, const YAML::Node& n, Route& rou
       r.fail(v, "proxy_protocol must be v2 or off (got '" + text + "')");
     }
   }
-  if (auto v = n["idle_timeout"]) {
-    route.tcp.idle_timeout = r.duration(v, "idle_timeout");
-    if (route.tcp.idle_timeout->count() <= 0) r.fail(v, "idle_timeout must be greater than zero");
+  for (auto key : {"set_request_headers", "preserve_host_header", "timeout"}) {
+    if (auto v = n[key]) r.fail(v, std::string(key) + " applies to HTTP routes, not tcp:// ones");
   }
 }
 

@@ -10,7 +10,7 @@
 namespace certgate::config {
 
 // The keys a route may carry for a tcp:// upstream, for YamlReader::expect_map.
-inline constexpr std::string_view kTcpRouteKeys[] = {"proxy_protocol", "idle_timeout"};
+inline constexpr std::string_view kTcpRouteKeys[] = {"proxy_protocol"};
 
 TlsSettings load_tls_settings(const YamlReader& reader, const YAML::Node& node);
 

@@ -90,6 +90,12 @@ bool is_gateway_header(std::string_view name) {
          folded_equals(name, "ssl-client-cert") || folded_starts_with(name, "x-certgate-");
 }
 
+bool is_managed_header(std::string_view name) {
+  return is_gateway_header(name) || folded_starts_with(name, "x-forwarded-") ||
+         is_client_address_header(name) || is_hop_by_hop(name) || folded_equals(name, "content-length") ||
+         folded_equals(name, "host");
+}
+
 bool is_underscore_lookalike(std::string_view name, std::span<const std::string_view> also) {
   if (name.find('_') == std::string_view::npos) return false;
   return is_gateway_header(name) || is_also(name, also) || folded_starts_with(name, "x-forwarded-") ||

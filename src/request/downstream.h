@@ -10,6 +10,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/message.hpp>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -53,6 +54,9 @@ class Downstream {
   // target's authority, else the Host header; empty when the request names no host).
   virtual std::string_view authority() const = 0;
   virtual std::string_view origin_target() const = 0;
+
+  // The route's idle_timeout: replaces timeouts.idle for this request's waits on the client (and its tunnel).
+  virtual void set_idle_timeout(std::chrono::milliseconds timeout) = 0;
 
   // --- the request body
   virtual RequestFraming request_framing() const = 0;

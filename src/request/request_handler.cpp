@@ -118,6 +118,7 @@ std::optional<RequestHandler::EarlyAnswer> RequestHandler::find_route(Downstream
   }
   // max_request_body: a declared length above it is refused before anything is read; a chunked body is
   // cut once its chunks add up to more (see reply_body_failure).
+  if (const auto idle = ex.route->config->idle_timeout) downstream.set_idle_timeout(*idle);
   const auto max_body = ex.route->config->max_request_body;
   if (max_body > 0 && !downstream.limit_body(max_body))
     return EarlyAnswer{413, auth::Reason::body_too_large, "Content-Length above max_request_body"};
@@ -180,6 +181,8 @@ void RequestHandler::prepare_upstream_request(Downstream& downstream, const Exch
   req.erase(bhttp::field::expect);
   http::set_forwarded_headers(req, client.ip(), original_host.empty() ? ex.host : original_host);
   proxy::add_upstream_headers(req, route, decision, *ex.peer, client.forwarding);
+  for (const auto& header : route.set_request_headers)
+    req.set(header.name, header.value);
   if (route.to.kind == config::UpstreamKind::http && !route.preserve_host) {
     req.set(bhttp::field::host, ex.route->upstream_authority);
   } else if (original_host.empty()) {

@@ -51,7 +51,7 @@ void UpstreamExchange::on_deadline() {
 net::awaitable<bool> UpstreamExchange::connect(proxy::UpstreamStream& into) {
   auto& socket = into.socket();
   socket_ = &socket;
-  arm(config_.timeouts.upstream_connect);
+  arm_until(earliest(runtime::Clock::now() + config_.timeouts.upstream_connect));
   auto [ec, endpoint] =
       co_await net::asio::async_connect(socket, route_.upstream_endpoints, net::use_nothrow);
   disarm();
@@ -77,7 +77,7 @@ net::awaitable<bool> UpstreamExchange::start_tls(proxy::UpstreamStream& stream) 
   stream.start_tls(std::move(ssl));
   auto& tls = *stream.tls();
   socket_ = &tls.socket();
-  arm(config_.timeouts.upstream_connect);
+  arm_until(earliest(runtime::Clock::now() + config_.timeouts.upstream_connect));
   error_code ec;
   co_await tls.handshake(ec);
   disarm();
@@ -107,6 +107,10 @@ net::awaitable<ExchangeResult> UpstreamExchange::run(Downstream& downstream, boo
   auto& req = downstream.request();
   const bool request_has_body = !downstream.body().done();
   const auto& timeouts = config_.timeouts;
+  const auto& route = *route_.config;
+  // The route's timeout bounds the whole exchange; its idle_timeout replaces the per-read wait.
+  if (route.timeout) deadline_ = runtime::Clock::now() + *route.timeout;
+  const auto per_read = route.idle_timeout.value_or(timeouts.upstream_response);
   error_code ec;
   for (int attempt = 0;; ++attempt) {
     // 1. A pooled connection, or a new one (always for the retry: the pool may hold more stale ones).
@@ -119,7 +123,7 @@ net::awaitable<ExchangeResult> UpstreamExchange::run(Downstream& downstream, boo
         co_return ExchangeResult{Kind::upstream_failed, 0, {}, false, timed_out_, tls_failed_};
     }
     socket_ = &upstream->socket();
-    runtime::TimedStream up(*upstream, *this, timed_out_, timeouts.upstream_response);
+    runtime::TimedStream up(*upstream, *this, timed_out_, per_read, deadline_);
 
     // 2. The request, its body streamed from the client (at the pace the downstream enforces).
     auto failure = co_await http::relay_message(downstream.body(), req, up, downstream.body_chunk(), ec);
@@ -135,8 +139,8 @@ net::awaitable<ExchangeResult> UpstreamExchange::run(Downstream& downstream, boo
 
     // 3. The response header (interim 1xx responses are dropped), within timeouts.upstream_header of the
     // request's last byte however the upstream trickles it.
-    runtime::TimedStream up_header(*upstream, *this, timed_out_, timeouts.upstream_response,
-                                   runtime::Clock::now() + timeouts.upstream_header);
+    runtime::TimedStream up_header(*upstream, *this, timed_out_, per_read,
+                                   earliest(runtime::Clock::now() + timeouts.upstream_header));
     auto& buffer = downstream.upstream_buffer();
     buffer.clear();
     std::optional<ResponseParser> response;

@@ -51,6 +51,10 @@ class UpstreamExchange final : public runtime::Watched {
   net::awaitable<ExchangeResult> tunnel(Downstream& downstream, proxy::UpstreamStream& upstream,
                                         Response& response, const std::string& upgrade_to);
   ExchangeResult failed(std::string_view what, const net::error_code& ec);
+  // `t`, or the route's timeout when that comes first.
+  runtime::Clock::time_point earliest(runtime::Clock::time_point t) const {
+    return deadline_ && *deadline_ < t ? *deadline_ : t;
+  }
 
   runtime::WorkerContext& worker_;
   const config::Config& config_;
@@ -59,6 +63,7 @@ class UpstreamExchange final : public runtime::Watched {
   net::tcp::socket* socket_ = nullptr;  // what a deadline cancels
   bool timed_out_ = false;
   bool tls_failed_ = false;
+  std::optional<runtime::Clock::time_point> deadline_;  // the route's timeout
 };
 
 }  // namespace certgate::request

@@ -131,6 +131,13 @@ void Runtime::compile_routes() {
   if (!config_.client_ca.empty()) bundle_for(config_.client_ca);
   consumers_ = std::make_unique<const auth::ConsumerDirectory>(config_.consumers);
   for (const auto& route : config_.routes) {
+    for (const auto& header : route.set_request_headers) {
+      // The upstream trusts these to come from the gateway's own checks.
+      if (http::is_managed_header(header.name))
+        throw config::ConfigError(
+            header.mark,
+            "'" + header.name + "' is the gateway's own header and cannot be set with set_request_headers");
+    }
     proxy::RouteRuntime rt;
     rt.config = &route;
     rt.consumers = consumers_.get();

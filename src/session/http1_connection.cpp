@@ -195,7 +195,7 @@ net::awaitable<bool> Http1Connection::serve_request() {
   auto& req = parser.get();
   auto check = http::check_request_header(
       req, {cfg.limits.max_headers, cfg.headers_with_underscores == config::UnderscoreHeaders::reject});
-  Current current{parser, std::move(check.address)};
+  Current current{parser, std::move(check.address), {}, false, 11, true, std::nullopt};
   current.version = req.version();
   current.keep_alive = req.keep_alive();
   current_ = &current;
@@ -253,7 +253,7 @@ net::awaitable<std::size_t> Http1Connection::read(std::span<char> chunk, bool bu
     cur.pace = {runtime::Clock::now(), config().timeouts.request_body, config().limits.min_request_body_rate};
     cur.pace_started = true;
   }
-  ClientStream stream(tls_, *this, client_timed_out_, config().timeouts.idle, std::nullopt, &cur.pace);
+  ClientStream stream(tls_, *this, client_timed_out_, idle_timeout(), std::nullopt, &cur.pace);
   http::ParserBodySource<ClientStream, true> source(stream, buffer_, cur.parser);
   co_return co_await source.read(chunk, buffered_only, ec);
 }
@@ -314,7 +314,7 @@ net::awaitable<request::RelayOutcome> Http1Connection::relay_response(request::R
 net::awaitable<void> Http1Connection::tunnel(proxy::UpstreamStream& upstream,
                                              std::span<const char> upstream_early) {
   const auto early = buffer_.data();
-  ByteRelay relay(tls_, upstream, *this, config().timeouts.idle);
+  ByteRelay relay(tls_, upstream, *this, idle_timeout());
   tunnel_ = &relay;
   co_await relay.run({static_cast<const char*>(early.data()), early.size()}, upstream_early);
   tunnel_ = nullptr;

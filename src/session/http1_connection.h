@@ -56,6 +56,7 @@ class Http1Connection final : public runtime::WatchedConnection,
     bool pace_started = false;
     unsigned version = 11;
     bool keep_alive = true;  // as the client asked, read before the headers are rewritten
+    std::optional<std::chrono::milliseconds> idle;  // the route's idle_timeout
   };
 
   // False: the handshake failed (logged).
@@ -70,7 +71,10 @@ class Http1Connection final : public runtime::WatchedConnection,
   bool keep_client_alive() const;
   // limits.max_requests_per_connection reached: the current response is the last.
   bool used_up() const;
-  ClientStream client_stream() { return {tls_, *this, client_timed_out_, config().timeouts.idle}; }
+  ClientStream client_stream() { return {tls_, *this, client_timed_out_, idle_timeout()}; }
+  std::chrono::milliseconds idle_timeout() const {
+    return current_ && current_->idle ? *current_->idle : config().timeouts.idle;
+  }
   const config::Config& config() const { return runtime_->config(); }
 
   // request::Downstream
@@ -78,6 +82,7 @@ class Http1Connection final : public runtime::WatchedConnection,
   request::Request& request() override { return current_->parser.get(); }
   std::string_view authority() const override { return current_->address.host; }
   std::string_view origin_target() const override { return current_->address.origin_target; }
+  void set_idle_timeout(std::chrono::milliseconds timeout) override { current_->idle = timeout; }
   request::RequestFraming request_framing() const override;
   bool limit_body(std::uint64_t max) override;
   http::BodySource& body() override { return *this; }

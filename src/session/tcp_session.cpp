@@ -106,7 +106,7 @@ net::awaitable<void> TcpSession::run() {
   if (co_await authorize() && co_await connect_upstream() && co_await send_proxy_header()) {
     phase_ = Phase::relaying;
     const auto& route = *record_.route->config;
-    ByteRelay relay(tls_, upstream_, *this, route.tcp.idle_timeout.value_or(timeouts.idle));
+    ByteRelay relay(tls_, upstream_, *this, route.idle_timeout.value_or(timeouts.idle));
     relay_ = &relay;
     co_await relay.run();
     relay_ = nullptr;

@@ -64,6 +64,7 @@ class FakeDownstream final : public Downstream {
   std::string_view origin_target() const override { return target_; }
   RequestFraming request_framing() const override { return {}; }
   bool limit_body(std::uint64_t) override { return true; }
+  void set_idle_timeout(std::chrono::milliseconds) override {}
   http::BodySource& body() override { return body_; }
   net::awaitable<void> send_continue(net::error_code&) override { co_return; }
   net::awaitable<bool> respond(http::StringResponse& response, bool keep_open) override {

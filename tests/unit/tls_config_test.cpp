@@ -76,9 +76,9 @@ TEST_F(TlsConfigTest, TcpRoutes) {
   EXPECT_EQ(cfg.routes[0].host, "db.test");
   EXPECT_EQ(cfg.routes[0].to.kind, UpstreamKind::tcp);
   EXPECT_EQ(cfg.routes[0].tcp.proxy_protocol, ProxyProtocol::v2);
-  EXPECT_EQ(cfg.routes[0].tcp.idle_timeout, 10min);
+  EXPECT_EQ(cfg.routes[0].idle_timeout, 10min);
   EXPECT_EQ(cfg.routes[1].tcp.proxy_protocol, ProxyProtocol::none);
-  EXPECT_FALSE(cfg.routes[1].tcp.idle_timeout);
+  EXPECT_FALSE(cfg.routes[1].idle_timeout);
 }
 
 TEST_F(TlsConfigTest, ListenerProtocolsMatchRoutes) {
