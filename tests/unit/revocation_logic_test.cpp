@@ -23,7 +23,7 @@ TEST(RevocationMode, IgnoreCaErrorRejectsOnlyRevoked) {
   EXPECT_FALSE(apply_mode(RevocationMode::ignore_ca_error, Status::good).warn);
   const auto revoked = apply_mode(RevocationMode::ignore_ca_error, Status::revoked);
   EXPECT_TRUE(revoked.reject);
-  EXPECT_EQ(revoked.reason, auth::Reason::revoked);
+  EXPECT_EQ(revoked.reason, Reason::revoked);
   const auto unknown = apply_mode(RevocationMode::ignore_ca_error, Status::unknown);
   EXPECT_FALSE(unknown.reject);
   EXPECT_TRUE(unknown.warn);
@@ -31,10 +31,10 @@ TEST(RevocationMode, IgnoreCaErrorRejectsOnlyRevoked) {
 
 TEST(RevocationMode, StrictAcceptsOnlyGood) {
   EXPECT_FALSE(apply_mode(RevocationMode::strict, Status::good).reject);
-  EXPECT_EQ(apply_mode(RevocationMode::strict, Status::revoked).reason, auth::Reason::revoked);
+  EXPECT_EQ(apply_mode(RevocationMode::strict, Status::revoked).reason, Reason::revoked);
   const auto unknown = apply_mode(RevocationMode::strict, Status::unknown);
   EXPECT_TRUE(unknown.reject);
-  EXPECT_EQ(unknown.reason, auth::Reason::revocation_unknown);
+  EXPECT_EQ(unknown.reason, Reason::revocation_unknown);
   EXPECT_FALSE(unknown.warn);
 }
 
