@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "config/http_url.h"
 #include "pki/cert_info.h"
 #include "revocation/metrics.h"
 #include "revocation/ocsp.h"
@@ -15,7 +16,7 @@ constexpr auto kForever = WallClock::time_point::max();
 // The first http:// URL that parses; https://, ldap:// and others are skipped.
 std::string first_http_url(const std::vector<std::string>& urls) {
   for (const auto& url : urls) {
-    if (parse_http_url(url)) return url;
+    if (config::parse_http_url(url)) return url;
   }
   return {};
 }
@@ -37,7 +38,7 @@ Question question_for(const PathCheck& c, Source source, std::string url_text, X
   const auto& settings = c.mtls.revocation;
   Question q;
   q.source = source;
-  q.url = *parse_http_url(url_text);
+  q.url = *config::parse_http_url(url_text);
   q.url_text = std::move(url_text);
   q.serial = pki::serial_hex(cert);
   q.issuer = pki::share(issuer);

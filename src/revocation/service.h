@@ -17,13 +17,13 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/http_url.h"
 #include "net/asio.h"
 #include "pki/openssl_ptr.h"
 #include "pki/trust_bundle.h"
 #include "revocation/answer_cache.h"
 #include "revocation/crl_file.h"
 #include "revocation/crl_set.h"
-#include "revocation/http_url.h"
 #include "revocation/verdict.h"
 #include "revocation/warn_limiter.h"
 
@@ -35,7 +35,7 @@ enum class Source : uint8_t { ocsp, crl_dp };
 struct Question {
   Source source = Source::ocsp;
   std::string key;  // cache key: the source, URL and what identifies the answer (CertID / issuer)
-  HttpUrl url;
+  config::HttpUrl url;
   std::string url_text;
   std::string serial;                              // of the certificate, for the debug log
   pki::OcspCertIdPtr cert_id;                      // OCSP

@@ -5,14 +5,16 @@
 
 #include <thread>
 
+#include "config/http_url.h"
 #include "revocation/answer_cache.h"
-#include "revocation/http_url.h"
 #include "revocation/metrics.h"
 #include "revocation/mode.h"
 #include "revocation/warn_limiter.h"
 
 using namespace certgate;
 using namespace certgate::revocation;
+using config::host_header;
+using config::parse_http_url;
 using config::RevocationMode;
 using std::chrono::hours;
 using std::chrono::minutes;
