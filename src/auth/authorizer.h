@@ -5,13 +5,13 @@
 
 #include "auth/decision.h"
 #include "auth/peer_certificate.h"
+#include "auth/route_access.h"
 #include "net/asio.h"
-#include "proxy/route.h"
 
 namespace certgate::auth {
 
 struct AuthRequest {
-  const proxy::RouteRuntime& route;
+  const RouteAccess& route;
   PeerCertificate& peer;
 };
 

@@ -11,7 +11,7 @@ namespace {
 
 constexpr auto kUnknownWarningInterval = std::chrono::seconds(60);
 
-void warn_unknown_passed(const proxy::RouteRuntime& route, PeerCertificate& peer, const std::string& detail) {
+void warn_unknown_passed(const RouteAccess& route, PeerCertificate& peer, const std::string& detail) {
   // Per worker and per cause, so that a responder outage does not log once per request.
   thread_local revocation::WarnLimiter limiter(kUnknownWarningInterval);
   if (!limiter.allow(route.config->from + '\n' + detail, std::chrono::steady_clock::now())) return;
@@ -21,8 +21,8 @@ void warn_unknown_passed(const proxy::RouteRuntime& route, PeerCertificate& peer
 
 // The verdict's consequences for the decision. A passed "unknown" is warned about when the verdict is
 // new, not again for each keep-alive request that reuses it.
-void apply(const revocation::Verdict& verdict, bool fresh, const proxy::RouteRuntime& route,
-           PeerCertificate& peer, Decision& decision) {
+void apply(const revocation::Verdict& verdict, bool fresh, const RouteAccess& route, PeerCertificate& peer,
+           Decision& decision) {
   const auto& mtls = route.config->mtls;
   const auto outcome = revocation::apply_mode(mtls.revocation.mode, verdict.status);
   if (outcome.warn && fresh) warn_unknown_passed(route, peer, verdict.detail);
@@ -33,14 +33,13 @@ void apply(const revocation::Verdict& verdict, bool fresh, const proxy::RouteRun
   if (mtls.mode != config::MtlsMode::optional) decision.deny(401, kFailedVerificationMessage, outcome.reason);
 }
 
-uint64_t crl_version(const proxy::RouteRuntime& route) {
+uint64_t crl_version(const RouteAccess& route) {
   return route.crl_file ? route.crl_file->version() : 0;
 }
 
 }  // namespace
 
-bool revocation_needs_evaluation(const proxy::RouteRuntime& route, PeerCertificate& peer,
-                                 Decision& decision) {
+bool revocation_needs_evaluation(const RouteAccess& route, PeerCertificate& peer, Decision& decision) {
   if (!decision.certificate_valid() ||
       !revocation::checks_revocation(route.config->mtls, route.crl_file != nullptr)) {
     return false;
@@ -54,8 +53,7 @@ bool revocation_needs_evaluation(const proxy::RouteRuntime& route, PeerCertifica
   return false;
 }
 
-net::awaitable<void> check_revocation(const proxy::RouteRuntime& route, PeerCertificate& peer,
-                                      Decision& decision) {
+net::awaitable<void> check_revocation(const RouteAccess& route, PeerCertificate& peer, Decision& decision) {
   auto& memo = peer.revocation_memo();
   memo.route = nullptr;  // not valid while the check is under way
   const uint64_t version = crl_version(route);

@@ -92,7 +92,7 @@ auth::PeerCertificate load_peer(const CheckOptions& options) {
   return auth::PeerCertificate(std::move(leaf), std::move(intermediates));
 }
 
-auth::Decision run_authorize(const proxy::RouteRuntime& route, auth::PeerCertificate& peer) {
+auth::Decision run_authorize(const auth::RouteAccess& route, auth::PeerCertificate& peer) {
   net::asio::io_context io;
   auth::Decision decision;
   net::asio::co_spawn(
