@@ -6,6 +6,7 @@
 #include "auth/decision.h"
 #include "auth/peer_certificate.h"
 #include "auth/route_access.h"
+#include "auth/worker_state.h"
 #include "net/asio.h"
 
 namespace certgate::auth {
@@ -13,6 +14,7 @@ namespace certgate::auth {
 struct AuthRequest {
   const RouteAccess& route;
   PeerCertificate& peer;
+  WorkerState& worker;  // the calling worker's caches (server::WorkerContext::auth)
 };
 
 // Asynchronous because later stages may fetch revocation data; completes inline when nothing is fetched.

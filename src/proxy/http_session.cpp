@@ -390,7 +390,7 @@ net::awaitable<bool> HttpSession::handle_request(RequestParser& parser, Exchange
   }
   if (early) co_return co_await answer_early(ex, *early, html());
   ex.peer = &trusted_input_.certificate(req, peer_);
-  const auto decision = co_await auth::authorize({*ex.route, *ex.peer});
+  const auto decision = co_await auth::authorize({*ex.route, *ex.peer, worker_.auth});
   ex.verify = decision.verify;
   if (decision.identity.consumer) ex.consumer = decision.identity.consumer->username;
   if (decision.policy_rule) ex.policy_rule = static_cast<int>(decision.policy_rule->index);

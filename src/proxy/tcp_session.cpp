@@ -136,7 +136,7 @@ net::awaitable<bool> TcpSession::authorize() {
     peer_.adopt(*handshake_.profile->handshake_trust, handshake_.profile->max_verify_depth,
                 std::move(*handshake_.verified));
   }
-  decision_ = co_await auth::authorize({*route_, peer_});
+  decision_ = co_await auth::authorize({*route_, peer_, worker_.auth});
   if (decision_.allow) co_return true;
   finish(decision_.status, decision_.reason);
   if (spdlog::should_log(spdlog::level::info)) {

@@ -6,7 +6,7 @@
 #include "pki/cert_info.h"
 #include "revocation/metrics.h"
 #include "revocation/ocsp.h"
-#include "revocation/service.h"
+#include "revocation/worker_client.h"
 
 namespace certgate::revocation {
 namespace {
@@ -103,7 +103,7 @@ class CertificateCheck {
     q.cert_id = make_cert_id(cert_, issuer_);
     q.ocsp_request = make_request(q.cert_id.get());
     q.key = "ocsp\n" + q.url_text + "\n" + der_of(q.cert_id.get());
-    const Answer answer = co_await ask(std::move(q));
+    const Answer answer = co_await c_.client.ask(std::move(q));
     co_return settle(answer, [](const Answer& a) { return CertStatus{a.status, a.detail}; });
   }
 
@@ -115,7 +115,7 @@ class CertificateCheck {
     }
     auto q = question_for(c_, Source::crl_dp, std::move(url), cert_, issuer_);
     q.key = "crl\n" + q.url_text + "\n" + issuer_digest(issuer_);
-    const Answer answer = co_await ask(std::move(q));
+    const Answer answer = co_await c_.client.ask(std::move(q));
     co_return settle(answer, [this](const Answer& a) { return a.crl->status_of(cert_, now_t_); });
   }
 
@@ -173,9 +173,9 @@ net::awaitable<Verdict> check_path(PathCheck check) {
       out.detail = std::move(one.detail);
     }
   }
-  count(out.status == Status::good      ? Counter::checks_good
-        : out.status == Status::revoked ? Counter::checks_revoked
-                                        : Counter::checks_unknown);
+  check.client.count(out.status == Status::good      ? Counter::checks_good
+                     : out.status == Status::revoked ? Counter::checks_revoked
+                                                     : Counter::checks_unknown);
   co_return out;
 }
 
