@@ -46,10 +46,11 @@ void apply_policy(Decision& decision, const config::Route& route, const Certific
 net::awaitable<Decision> authorize(AuthRequest request) {
   const auto& route = request.route;
   const auto& config = *route.config;
+  request.peer.use_cache(request.worker.chains);
   Decision decision = check_client_certificate(config.mtls, route.trust.get(), request.peer);
   if (!decision.allow || config.mtls.mode == config::MtlsMode::off) co_return decision;
-  if (revocation_needs_evaluation(route, request.peer, decision)) {
-    co_await check_revocation(route, request.peer, decision);
+  if (revocation_needs_evaluation(route, request.peer, request.worker, decision)) {
+    co_await check_revocation(route, request.peer, request.worker, decision);
     if (!decision.allow) co_return decision;
   }
   if (!config.identity && config.policy.empty()) co_return decision;

@@ -5,14 +5,16 @@
 
 #include "auth/decision.h"
 #include "auth/peer_certificate.h"
+#include "auth/route_access.h"
+#include "auth/worker_state.h"
 #include "net/asio.h"
-#include "proxy/route.h"
 
 namespace certgate::auth {
 
 struct AuthRequest {
-  const proxy::RouteRuntime& route;
+  const RouteAccess& route;
   PeerCertificate& peer;
+  WorkerState& worker;  // the calling worker's caches (server::WorkerContext::auth)
 };
 
 // Asynchronous because later stages may fetch revocation data; completes inline when nothing is fetched.

@@ -49,11 +49,10 @@ const pki::VerifyOutcome& PeerCertificate::verify(const pki::TrustBundle& bundle
     if (entry.bundle == &bundle && entry.max_verify_depth == max_verify_depth) return *entry.outcome;
   }
   // `certgate check --at` asks about another time: no cache then.
-  auto& cache = VerifiedChainCache::for_this_thread();
   std::optional<VerifiedChainCache::Key> key;
-  if (!at_) {
+  if (!at_ && cache_) {
     key = VerifiedChainCache::key(bundle, max_verify_depth, leaf_digest(), intermediates_.get());
-    if (auto cached = cache.find(*key, std::time(nullptr))) {
+    if (auto cached = cache_->find(*key, std::time(nullptr))) {
       verified_.push_back({&bundle, max_verify_depth, std::move(cached)});
       return *verified_.back().outcome;
     }
@@ -64,7 +63,7 @@ const pki::VerifyOutcome& PeerCertificate::verify(const pki::TrustBundle& bundle
   request.max_verify_depth = max_verify_depth;
   request.at = at_;
   auto outcome = std::make_shared<const pki::VerifyOutcome>(pki::verify_client_chain(bundle, request));
-  if (key) cache.insert(*key, outcome);
+  if (key) cache_->insert(*key, outcome);
   verified_.push_back({&bundle, max_verify_depth, std::move(outcome)});
   return *verified_.back().outcome;
 }
@@ -91,9 +90,10 @@ const CertificateFacts& PeerCertificate::facts() {
     facts_ = std::make_shared<const CertificateFacts>();
     return *facts_;
   }
-  auto& cache = VerifiedChainCache::for_this_thread();
-  facts_ = cache.facts(leaf_digest());
-  if (facts_) return *facts_;
+  if (cache_) {
+    facts_ = cache_->facts(leaf_digest());
+    if (facts_) return *facts_;
+  }
   auto f = std::make_shared<CertificateFacts>();
   f->subject_dn = header_safe(pki::subject_dn(leaf_.get()));
   f->issuer_dn = header_safe(pki::issuer_dn(leaf_.get()));
@@ -101,7 +101,7 @@ const CertificateFacts& PeerCertificate::facts() {
   f->fingerprint = pki::hex_lower(leaf_digest().data(), leaf_digest().size());
   f->san = header_safe(pki::san_list(pki::subject_alt_names(leaf_.get())));
   f->not_after = pki::not_after_rfc3339(leaf_.get());
-  cache.remember(leaf_digest(), f);
+  if (cache_) cache_->remember(leaf_digest(), f);
   facts_ = std::move(f);
   return *facts_;
 }

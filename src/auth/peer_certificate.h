@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "auth/certificate_attributes.h"
+#include "auth/verified_chain_cache.h"
 #include "pki/chain_verifier.h"
 #include "pki/digest.h"
 #include "pki/openssl_ptr.h"
@@ -56,6 +57,9 @@ class PeerCertificate {
   X509* leaf() const { return leaf_.get(); }  // null for an unreadable certificate
   STACK_OF(X509) * intermediates() const { return intermediates_.get(); }
 
+  // The worker's cache of verified chains and facts, shared by its connections (authorize sets it).
+  // It must outlive every later call on this certificate. Without one, nothing is shared.
+  void use_cache(VerifiedChainCache& cache) { cache_ = &cache; }
   const pki::VerifyOutcome& verify(const pki::TrustBundle& bundle, int max_verify_depth);
   // Verify as of this time instead of now (`certgate check --at`).
   void set_verification_time(std::time_t at) { at_ = at; }
@@ -95,6 +99,7 @@ class PeerCertificate {
   std::optional<std::time_t> at_;
   std::unique_ptr<RevocationMemo> revocation_memo_;  // routes that check revocation only
   std::unique_ptr<CertificateForms> forms_;          // large and often unused: allocated on first use
+  VerifiedChainCache* cache_ = nullptr;              // the worker's, owned by its auth::WorkerState
   bool unreadable_ = false;
 };
 

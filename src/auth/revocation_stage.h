@@ -7,8 +7,9 @@
 
 #include "auth/decision.h"
 #include "auth/peer_certificate.h"
+#include "auth/route_access.h"
+#include "auth/worker_state.h"
 #include "net/asio.h"
-#include "proxy/route.h"
 
 namespace certgate::auth {
 
@@ -20,8 +21,9 @@ namespace certgate::auth {
 // Two steps, so that the common cases cost no coroutine frame: revocation_needs_evaluation() settles
 // the stage at once when there is nothing to check (no valid certificate, no revocation configured) or
 // when the connection's last verdict still holds; otherwise check_revocation() evaluates the path.
-bool revocation_needs_evaluation(const proxy::RouteRuntime& route, PeerCertificate& peer, Decision& decision);
-net::awaitable<void> check_revocation(const proxy::RouteRuntime& route, PeerCertificate& peer,
+bool revocation_needs_evaluation(const RouteAccess& route, PeerCertificate& peer, WorkerState& worker,
+                                 Decision& decision);
+net::awaitable<void> check_revocation(const RouteAccess& route, PeerCertificate& peer, WorkerState& worker,
                                       Decision& decision);
 
 }  // namespace certgate::auth

@@ -17,11 +17,6 @@ void add_certificate(EVP_MD_CTX* md, X509* cert) {
 
 }  // namespace
 
-VerifiedChainCache& VerifiedChainCache::for_this_thread() {
-  thread_local VerifiedChainCache cache;
-  return cache;
-}
-
 VerifiedChainCache::Key VerifiedChainCache::key(const pki::TrustBundle& bundle, int max_verify_depth,
                                                 const pki::Sha256& leaf_digest,
                                                 STACK_OF(X509) * intermediates) {

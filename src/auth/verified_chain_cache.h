@@ -1,8 +1,8 @@
-// Verified chains, per worker thread (no lock): a client that comes back on a new connection or a resumed
-// session is not verified again while nothing that decides the result has changed: the same certificate
-// bytes, the same trust bundle content and depth, and a time inside every certificate's validity period.
-// Only successful verifications are kept. Revocation is not part of it: the revocation stage checks every
-// request against the current state (auth/revocation_stage).
+// Verified chains, per worker (auth::WorkerState; no lock): a client that comes back on a new connection or a
+// resumed session is not verified again while nothing that decides the result has changed: the same
+// certificate bytes, the same trust bundle content and depth, and a time inside every certificate's validity
+// period. Only successful verifications are kept. Revocation is not part of it: the revocation stage checks
+// every request against the current state (auth/revocation_stage).
 #pragma once
 
 #include <cstring>
@@ -20,8 +20,6 @@ struct CertificateFacts;
 class VerifiedChainCache {
  public:
   using Key = pki::Sha256;
-
-  static VerifiedChainCache& for_this_thread();
 
   // Binds everything the verification depends on: bundle content, depth, leaf and intermediates (in order).
   static Key key(const pki::TrustBundle& bundle, int max_verify_depth, const pki::Sha256& leaf_digest,

@@ -14,6 +14,7 @@
 #include "http/request_target.h"
 #include "pki/pem.h"
 #include "proxy/upstream_headers.h"
+#include "revocation/service.h"
 #include "server/server.h"
 
 namespace certgate::cli {
@@ -92,16 +93,19 @@ auth::PeerCertificate load_peer(const CheckOptions& options) {
   return auth::PeerCertificate(std::move(leaf), std::move(intermediates));
 }
 
-auth::Decision run_authorize(const proxy::RouteRuntime& route, auth::PeerCertificate& peer) {
+// `worker` (whose caches `peer` keeps using) and `revocation` belong to the caller.
+auth::Decision run_authorize(const auth::RouteAccess& route, auth::PeerCertificate& peer,
+                             auth::WorkerState& worker, revocation::Service& revocation) {
   net::asio::io_context io;
   auth::Decision decision;
   net::asio::co_spawn(
       io,
       [&]() -> net::awaitable<void> {
-        decision = co_await auth::authorize({route, peer});
+        decision = co_await auth::authorize({route, peer, worker});
       },
       net::asio::detached);
   io.run();
+  revocation.stop();  // the fetch thread may still answer to `io`: it ends before `io` does
   return decision;
 }
 
@@ -156,9 +160,12 @@ int run_check(const CheckOptions& options) {
     return 2;
   }
   const auto& route = find_route(*runtime, options.route_url);
+  // What a worker would own; declared before `peer`, which refers to the worker's caches.
+  revocation::Service revocation;
+  auth::WorkerState worker(revocation);
   auto peer = load_peer(options);
   if (!options.at.empty()) peer.set_verification_time(parse_rfc3339(options.at));
-  const auto decision = run_authorize(route, peer);
+  const auto decision = run_authorize(route, peer, worker, revocation);
 
   boost::beast::http::fields headers;
   // As the first listener serving the route would add them (a generated JWT key is this run's own).

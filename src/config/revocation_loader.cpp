@@ -1,6 +1,6 @@
 #include "config/revocation_loader.h"
 
-#include "revocation/http_url.h"
+#include "config/http_url.h"
 
 namespace certgate::config {
 namespace {
@@ -33,7 +33,7 @@ RevocationMode revocation_mode(const YamlReader& r, const YAML::Node& n) {
 
 std::string ocsp_responder(const YamlReader& r, const YAML::Node& n) {
   auto text = r.scalar(n, "revocation.ocsp_responder");
-  if (!text.empty() && !revocation::parse_http_url(text)) {
+  if (!text.empty() && !parse_http_url(text)) {
     r.fail(n, "revocation.ocsp_responder must be an http:// URL (got '" + text + "')");
   }
   return text;

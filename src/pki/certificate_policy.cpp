@@ -5,7 +5,6 @@
 namespace certgate::pki {
 namespace {
 
-using auth::Reason;
 using NameConstraintsPtr = std::unique_ptr<NAME_CONSTRAINTS, OpenSslDeleter<NAME_CONSTRAINTS_free>>;
 using AuthorityInfoAccessPtr =
     std::unique_ptr<AUTHORITY_INFO_ACCESS, OpenSslDeleter<AUTHORITY_INFO_ACCESS_free>>;

@@ -14,7 +14,7 @@
 #include <optional>
 #include <string_view>
 
-#include "auth/reason.h"
+#include "common/reason.h"
 #include "pki/openssl_ptr.h"
 
 namespace certgate::pki {
@@ -29,7 +29,7 @@ enum class ChainPosition : uint8_t {
 // Why a certificate breaks the policy. `rule` is a stable identifier (logs, metrics, docs); `message`
 // is a sentence with the reference. Both point to static strings.
 struct PolicyViolation {
-  auth::Reason reason = auth::Reason::invalid_certificate;
+  Reason reason = Reason::invalid_certificate;
   std::string_view rule;
   std::string_view message;
 };

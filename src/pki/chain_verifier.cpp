@@ -22,8 +22,7 @@ int verify_callback(int ok, X509_STORE_CTX* ctx) {
 
 }  // namespace
 
-auth::Reason reason_for_verify_error(int x509_error) {
-  using auth::Reason;
+Reason reason_for_verify_error(int x509_error) {
   switch (x509_error) {
     case X509_V_OK:
       return Reason::allowed;
@@ -69,13 +68,13 @@ auth::Reason reason_for_verify_error(int x509_error) {
 VerifyOutcome verify_client_chain(const TrustBundle& bundle, const VerifyRequest& request) {
   VerifyOutcome out;
   if (!request.leaf) {
-    out.reason = auth::Reason::no_certificate;
+    out.reason = Reason::no_certificate;
     out.detail = "no client certificate";
     return out;
   }
   // OpenSSL accepts a CA certificate as an end entity; a client identity must not be a CA.
   if (is_ca(request.leaf)) {
-    out.reason = auth::Reason::ca_as_leaf;
+    out.reason = Reason::ca_as_leaf;
     out.detail = "the client certificate is a CA (basicConstraints CA:TRUE)";
     return out;
   }
@@ -114,7 +113,7 @@ VerifyOutcome verify_client_chain(const TrustBundle& bundle, const VerifyRequest
       return out;
     }
     out.ok = true;
-    out.reason = auth::Reason::allowed;
+    out.reason = Reason::allowed;
     return out;
   }
   out.reason = reason_for_verify_error(err);
@@ -123,8 +122,8 @@ VerifyOutcome verify_client_chain(const TrustBundle& bundle, const VerifyRequest
   // OpenSSL refuses to take an issuer for a leaf whose extensions it could not parse (malformed or
   // duplicate) and then reports a missing issuer; name the real cause.
   if ((X509_get_extension_flags(request.leaf) & EXFLAG_INVALID) != 0 &&
-      out.reason == auth::Reason::untrusted_issuer) {
-    out.reason = auth::Reason::invalid_certificate;
+      out.reason == Reason::untrusted_issuer) {
+    out.reason = Reason::invalid_certificate;
     out.error_depth = 0;
     out.detail = "the client certificate has a malformed or duplicate extension (" + out.detail + ")";
     ERR_clear_error();

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "auth/reason.h"
+#include "common/reason.h"
 #include "pki/openssl_ptr.h"
 #include "pki/trust_bundle.h"
 
@@ -28,8 +28,8 @@ struct VerifyRequest {
 
 struct VerifyOutcome {
   bool ok = false;
-  auth::Reason reason = auth::Reason::invalid_certificate;  // allowed when ok
-  std::string detail;                                       // OpenSSL's words, for the log
+  Reason reason = Reason::invalid_certificate;  // allowed when ok
+  std::string detail;                           // OpenSSL's words, for the log
   int error_depth = 0;
   std::vector<X509Ptr> chain;  // leaf first; up to the trust anchor when ok, as far as built when not
   // The certgate policy rule that refused a path OpenSSL accepted ("serial-number", "eku-required", ...;
@@ -40,6 +40,6 @@ struct VerifyOutcome {
 VerifyOutcome verify_client_chain(const TrustBundle& bundle, const VerifyRequest& request);
 
 // Maps an X509_V_ERR_* code to certgate's reason code.
-auth::Reason reason_for_verify_error(int x509_error);
+Reason reason_for_verify_error(int x509_error);
 
 }  // namespace certgate::pki

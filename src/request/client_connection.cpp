@@ -10,9 +10,10 @@ ClientConnection::ClientConnection(const net::tcp::endpoint& remote) : address_(
   ip_length_ = static_cast<uint8_t>(address_.rfind(':') - (v6 ? 2 : 0));
 }
 
-void ClientConnection::established(tls::ConnectionInfo& tls) {
+void ClientConnection::established(tls::ConnectionInfo& tls, auth::VerifiedChainCache& chains) {
   tls_ = &tls;
   peer = auth::PeerCertificate::from_connection(tls);
+  peer.use_cache(chains);
   forwarding.set_local_certificate(tls.local_certificate());
 }
 

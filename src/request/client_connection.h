@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "auth/peer_certificate.h"
+#include "auth/verified_chain_cache.h"
 #include "net/asio.h"
 #include "proxy/forwarding_context.h"
 #include "proxy/trusted_header.h"
@@ -24,8 +25,9 @@ class ClientConnection {
   std::string_view address() const { return address_; }
   std::string_view ip() const { return std::string_view(address_).substr(ip_begin_, ip_length_); }
 
-  // Set once the handshake is done: the TLS facts and the certificate the client presented.
-  void established(tls::ConnectionInfo& tls);
+  // Set once the handshake is done: the TLS facts and the certificate the client presented, whose
+  // verifications and facts are shared through the worker's `chains` (which outlives the connection).
+  void established(tls::ConnectionInfo& tls, auth::VerifiedChainCache& chains);
   tls::ConnectionInfo* tls() const { return tls_; }
   std::string_view sni() const { return tls_ ? tls_->sni() : std::string_view(); }
 

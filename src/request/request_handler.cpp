@@ -60,7 +60,7 @@ net::awaitable<bool> RequestHandler::handle(Downstream& downstream, ExchangeReco
 
   auto& client = downstream.connection();
   ex.peer = &client.trusted_input.certificate(req, client.peer);
-  const auto decision = co_await auth::authorize({*ex.route, *ex.peer});
+  const auto decision = co_await auth::authorize({*ex.route, *ex.peer, worker_.auth});
   ex.verify = decision.verify;
   if (decision.identity.consumer) ex.consumer = decision.identity.consumer->username;
   if (decision.policy_rule) ex.policy_rule = static_cast<int>(decision.policy_rule->index);

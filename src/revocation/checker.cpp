@@ -2,10 +2,11 @@
 
 #include <algorithm>
 
+#include "config/http_url.h"
 #include "pki/cert_info.h"
 #include "revocation/metrics.h"
 #include "revocation/ocsp.h"
-#include "revocation/service.h"
+#include "revocation/worker_client.h"
 
 namespace certgate::revocation {
 namespace {
@@ -15,7 +16,7 @@ constexpr auto kForever = WallClock::time_point::max();
 // The first http:// URL that parses; https://, ldap:// and others are skipped.
 std::string first_http_url(const std::vector<std::string>& urls) {
   for (const auto& url : urls) {
-    if (parse_http_url(url)) return url;
+    if (config::parse_http_url(url)) return url;
   }
   return {};
 }
@@ -37,7 +38,7 @@ Question question_for(const PathCheck& c, Source source, std::string url_text, X
   const auto& settings = c.mtls.revocation;
   Question q;
   q.source = source;
-  q.url = *parse_http_url(url_text);
+  q.url = *config::parse_http_url(url_text);
   q.url_text = std::move(url_text);
   q.serial = pki::serial_hex(cert);
   q.issuer = pki::share(issuer);
@@ -102,7 +103,7 @@ class CertificateCheck {
     q.cert_id = make_cert_id(cert_, issuer_);
     q.ocsp_request = make_request(q.cert_id.get());
     q.key = "ocsp\n" + q.url_text + "\n" + der_of(q.cert_id.get());
-    const Answer answer = co_await ask(std::move(q));
+    const Answer answer = co_await c_.client.ask(std::move(q));
     co_return settle(answer, [](const Answer& a) { return CertStatus{a.status, a.detail}; });
   }
 
@@ -114,7 +115,7 @@ class CertificateCheck {
     }
     auto q = question_for(c_, Source::crl_dp, std::move(url), cert_, issuer_);
     q.key = "crl\n" + q.url_text + "\n" + issuer_digest(issuer_);
-    const Answer answer = co_await ask(std::move(q));
+    const Answer answer = co_await c_.client.ask(std::move(q));
     co_return settle(answer, [this](const Answer& a) { return a.crl->status_of(cert_, now_t_); });
   }
 
@@ -172,9 +173,9 @@ net::awaitable<Verdict> check_path(PathCheck check) {
       out.detail = std::move(one.detail);
     }
   }
-  count(out.status == Status::good      ? Counter::checks_good
-        : out.status == Status::revoked ? Counter::checks_revoked
-                                        : Counter::checks_unknown);
+  check.client.count(out.status == Status::good      ? Counter::checks_good
+                     : out.status == Status::revoked ? Counter::checks_revoked
+                                                     : Counter::checks_unknown);
   co_return out;
 }
 

@@ -19,11 +19,14 @@
 
 namespace certgate::revocation {
 
+class WorkerClient;
+
 struct PathCheck {
   const config::EffectiveMtls& mtls;
   const CrlFile* crl_file = nullptr;  // the route's, or null
   const std::shared_ptr<const pki::TrustBundle>& bundle;
   const std::vector<pki::X509Ptr>& chain;  // leaf first, trust anchor last (VerifyOutcome::chain)
+  WorkerClient& client;                    // the worker's: online answers and counters
 };
 
 // False when the route checks nothing (mode skip, or no source configured).

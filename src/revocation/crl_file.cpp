@@ -33,13 +33,13 @@ std::shared_ptr<const CrlSet> CrlFile::read() const {
   return CrlSet::parse(pki::read_file(path_), bundle_->certificates(), path_);
 }
 
-void CrlFile::poll() {
+void CrlFile::poll(Counters& counters) {
   const auto now = stamp_of(path_);
   if (now == last_attempt_) return;
   last_attempt_ = now;
   if (now.size < 0) {
     spdlog::error("CRL file {} cannot be read any more; keeping the CRLs loaded before", path_);
-    count(Counter::crl_file_reload_failures);
+    counters.add(Counter::crl_file_reload_failures);
     return;
   }
   try {
@@ -47,10 +47,10 @@ void CrlFile::poll() {
     const auto crls = next->size();
     current_.store(std::move(next), std::memory_order_release);
     version_.fetch_add(1, std::memory_order_acq_rel);
-    count(Counter::crl_file_reloads);
+    counters.add(Counter::crl_file_reloads);
     spdlog::info("CRL file {} changed: reloaded {} CRL(s)", path_, crls);
   } catch (const std::exception& e) {
-    count(Counter::crl_file_reload_failures);
+    counters.add(Counter::crl_file_reload_failures);
     spdlog::error("CRL file {} changed but was rejected, keeping the CRLs loaded before: {}", path_,
                   e.what());
   }

@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "pki/trust_bundle.h"
 #include "revocation/crl_set.h"
+#include "revocation/metrics.h"
 
 namespace certgate::revocation {
 
@@ -30,7 +31,8 @@ class CrlFile {
   const std::string& path() const { return path_; }
 
   // Re-reads the file if it changed on disk since the last attempt. Called by the watcher thread only.
-  void poll();
+  // `counters`: the watcher's block, for reloads and failed reloads.
+  void poll(Counters& counters);
 
  private:
   struct Stamp {

@@ -34,7 +34,7 @@ std::string describe(const error_code& ec) {
 }
 
 // The endpoints for `url`; an IP literal needs no resolver.
-net::awaitable<error_code> resolve(const HttpUrl& url, net::asio::steady_timer& deadline,
+net::awaitable<error_code> resolve(const config::HttpUrl& url, net::asio::steady_timer& deadline,
                                    std::vector<net::tcp::endpoint>& out) {
   auto executor = co_await net::asio::this_coro::executor;
   error_code ec;
@@ -72,7 +72,7 @@ net::awaitable<HttpResult> http_fetch(const HttpFetch& request) {
 
   const bool post = !request.body.empty();
   bhttp::request<bhttp::string_body> req{post ? bhttp::verb::post : bhttp::verb::get, request.url.target, 11};
-  req.set(bhttp::field::host, host_header(request.url));
+  req.set(bhttp::field::host, config::host_header(request.url));
   req.set(bhttp::field::user_agent, std::string("certgate/") + std::string(kVersion));
   req.set(bhttp::field::connection, "close");
   if (post) {

@@ -6,13 +6,13 @@
 #include <string>
 
 #include "config/config.h"
+#include "config/http_url.h"
 #include "net/asio.h"
-#include "revocation/http_url.h"
 
 namespace certgate::revocation {
 
 struct HttpFetch {
-  HttpUrl url;
+  config::HttpUrl url;
   std::string body;          // POST when not empty
   std::string content_type;  // of the body
   config::Duration timeout{5000};

@@ -1,53 +1,17 @@
 #include "revocation/metrics.h"
 
-#include <atomic>
-#include <memory>
-#include <mutex>
-#include <vector>
-
 namespace certgate::revocation {
-namespace {
 
-struct alignas(64) ThreadCounters {
-  std::array<std::atomic<uint64_t>, kCounterCount> values{};
-};
-
-// Threads register their counters once; the blocks live until the process ends so that counts of
-// finished threads are kept.
-struct Registry {
-  std::mutex mutex;
-  std::vector<std::unique_ptr<ThreadCounters>> blocks;
-};
-
-// Never destroyed: a thread may still count while static objects are torn down at exit.
-Registry& registry() {
-  static auto* r = new Registry();
-  return *r;
+Counters& CounterRegistry::add_block() {
+  std::lock_guard lock(mutex_);
+  blocks_.push_back(std::make_unique<Counters>());
+  return *blocks_.back();
 }
 
-ThreadCounters& mine() {
-  thread_local ThreadCounters* counters = [] {
-    auto& r = registry();
-    std::lock_guard lock(r.mutex);
-    r.blocks.push_back(std::make_unique<ThreadCounters>());
-    return r.blocks.back().get();
-  }();
-  return *counters;
-}
-
-}  // namespace
-
-void count(Counter counter) {
-  auto& slot = mine().values[static_cast<std::size_t>(counter)];
-  // Only this thread writes the slot: a relaxed load and store, no locked instruction.
-  slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
-
-CounterSnapshot snapshot() {
+CounterSnapshot CounterRegistry::snapshot() const {
   CounterSnapshot out{};
-  auto& r = registry();
-  std::lock_guard lock(r.mutex);
-  for (const auto& block : r.blocks) {
+  std::lock_guard lock(mutex_);
+  for (const auto& block : blocks_) {
     for (std::size_t i = 0; i < kCounterCount; ++i)
       out[i] += block->values[i].load(std::memory_order_relaxed);
   }

@@ -1,12 +1,17 @@
-// Revocation counters, ready for a /metrics endpoint. Each thread counts into its own cache line (no
-// contention between workers); snapshot() sums them.
+// Revocation counters, ready for a /metrics endpoint. Each worker (and the fetch thread) counts into its
+// own block on its own cache line (no contention between workers); the registry, owned by the
+// revocation::Service, sums the blocks.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace certgate::revocation {
 
@@ -27,10 +32,31 @@ enum class Counter : std::size_t {
 
 inline constexpr std::size_t kCounterCount = static_cast<std::size_t>(Counter::count_);
 
-void count(Counter counter);
-
 using CounterSnapshot = std::array<uint64_t, kCounterCount>;
-CounterSnapshot snapshot();
+
+// One thread's counters. Only that thread counts, so a count is a relaxed load and store (no locked
+// instruction); a snapshot may read them from any thread.
+struct alignas(64) Counters {
+  std::array<std::atomic<uint64_t>, kCounterCount> values{};
+
+  void add(Counter counter) {
+    auto& slot = values[static_cast<std::size_t>(counter)];
+    slot.store(slot.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+};
+
+// Every block that counts. A block lives as long as the registry, so the counts of a worker that has
+// ended are kept.
+class CounterRegistry {
+ public:
+  Counters& add_block();             // thread-safe
+  CounterSnapshot snapshot() const;  // thread-safe: the sum over the blocks
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<Counters>> blocks_;
+};
+
 std::string_view name(Counter counter);
 // "ocsp_fetches=3 ocsp_failures=0 ...", for the debug log.
 std::string format(const CounterSnapshot& values);

@@ -8,7 +8,7 @@
 // `skip` never gets here: nothing is checked.
 #pragma once
 
-#include "auth/reason.h"
+#include "common/reason.h"
 #include "config/config.h"
 #include "revocation/verdict.h"
 
@@ -16,8 +16,8 @@ namespace certgate::revocation {
 
 struct ModeOutcome {
   bool reject = false;
-  auth::Reason reason = auth::Reason::allowed;  // why, when rejected
-  bool warn = false;                            // passed without a positive answer
+  Reason reason = Reason::allowed;  // why, when rejected
+  bool warn = false;                // passed without a positive answer
 };
 
 ModeOutcome apply_mode(config::RevocationMode mode, Status status);

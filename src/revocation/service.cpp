@@ -6,7 +6,6 @@
 #include <boost/asio/post.hpp>
 
 #include "revocation/http_fetch.h"
-#include "revocation/metrics.h"
 #include "revocation/ocsp.h"
 
 namespace certgate::revocation {
@@ -15,6 +14,15 @@ namespace {
 constexpr auto kCrlFilePollInterval = std::chrono::seconds(1);
 constexpr int kPollsPerHousekeeping = 60;  // cache purge and the counters in the debug log: every minute
 
+Counter fetches_of(Source s) {
+  return s == Source::ocsp ? Counter::ocsp_fetches : Counter::crl_dp_fetches;
+}
+Counter failures_of(Source s) {
+  return s == Source::ocsp ? Counter::ocsp_failures : Counter::crl_dp_failures;
+}
+
+}  // namespace
+
 Answer failed_answer(std::string why) {
   Answer a;
   a.failed = true;
@@ -22,41 +30,8 @@ Answer failed_answer(std::string why) {
   return a;
 }
 
-Counter fetches_of(Source s) {
-  return s == Source::ocsp ? Counter::ocsp_fetches : Counter::crl_dp_fetches;
-}
-Counter failures_of(Source s) {
-  return s == Source::ocsp ? Counter::ocsp_failures : Counter::crl_dp_failures;
-}
-Counter hits_of(Source s) {
+Counter cache_hits_of(Source s) {
   return s == Source::ocsp ? Counter::ocsp_cache_hits : Counter::crl_dp_cache_hits;
-}
-
-}  // namespace
-
-net::awaitable<Answer> ask(Question question) {
-  // Each worker thread has its own cache in front of the shared one: no lock on the request path.
-  thread_local AnswerCache<Answer> local;
-  if (const Answer* hit = local.find(question.key, WallClock::now())) {
-    count(hits_of(question.source));
-    co_return *hit;
-  }
-  auto executor = co_await net::asio::this_coro::executor;
-  auto waiter = std::make_shared<Service::Waiter>(executor);
-  // A safety net only: the fetch itself is bounded by `timeout`.
-  waiter->timer.expires_after(question.timeout * 2 + std::chrono::seconds(1));
-  const std::string key = question.key;
-  Service::instance().submit(std::move(question), waiter);
-  co_await waiter->timer.async_wait(net::use_nothrow);
-  if (!waiter->answer) co_return failed_answer("no answer from the revocation fetcher in time");
-  Answer answer = std::move(*waiter->answer);
-  if (!answer.failed) local.put(key, answer, answer.expires, WallClock::now());
-  co_return answer;
-}
-
-Service& Service::instance() {
-  static Service service;
-  return service;
 }
 
 Service::~Service() {
@@ -123,7 +98,7 @@ void Service::deliver(std::shared_ptr<Waiter> waiter, Answer answer) {
 
 void Service::on_question(Question question, std::shared_ptr<Waiter> waiter) {
   if (const Answer* hit = cache_.find(question.key, WallClock::now())) {
-    count(hits_of(question.source));
+    fetch_counters_.add(cache_hits_of(question.source));
     deliver(std::move(waiter), *hit);
     return;
   }
@@ -134,7 +109,7 @@ void Service::on_question(Question question, std::shared_ptr<Waiter> waiter) {
 }
 
 net::awaitable<void> Service::fetch(Question question) {
-  count(fetches_of(question.source));
+  fetch_counters_.add(fetches_of(question.source));
   // (Not a conditional expression: GCC 12 mishandles co_await in one.)
   Answer answer;
   if (question.source == Source::ocsp) {
@@ -150,7 +125,7 @@ net::awaitable<void> Service::fetch(Question question) {
 }
 
 Answer Service::failure(const Question& question, const std::string& why) {
-  count(failures_of(question.source));
+  fetch_counters_.add(failures_of(question.source));
   const char* what = question.source == Source::ocsp ? "OCSP responder" : "CRL distribution point";
   if (warnings_.allow(question.url_text, std::chrono::steady_clock::now())) {
     spdlog::warn("revocation: {} {} gave no usable answer: {}", what, question.url_text, why);
@@ -216,7 +191,7 @@ net::awaitable<void> Service::housekeeping() {
     poll_crl_files();
     if (tick % kPollsPerHousekeeping == 0) {
       cache_.purge(WallClock::now());
-      const auto now = snapshot();
+      const auto now = counters_.snapshot();
       if (now != logged && spdlog::should_log(spdlog::level::debug)) {
         spdlog::debug("revocation counters: {}", format(now));
         logged = now;
@@ -237,7 +212,7 @@ void Service::poll_crl_files() {
     });
   }
   for (const auto& file : live)
-    file->poll();
+    file->poll(fetch_counters_);
 }
 
 }  // namespace certgate::revocation

@@ -3,9 +3,9 @@
 //     (later askers wait for the same fetch), never blocking a worker's event loop;
 //   - keeps the shared cache of answers (only the fetch thread touches it: no lock);
 //   - watches the configured CRL files and reloads them when they change on disk.
-// A worker asks with revocation::ask(): a worker-local cache answers most questions without leaving
-// the worker; a miss is posted to the fetch thread, and the answer is posted back to the worker, which
-// waits on its own event loop meanwhile.
+// The server owns one (`certgate check` makes its own); it outlives the workers. A worker asks through
+// its revocation::WorkerClient (revocation/worker_client.h), whose local cache answers most questions
+// without leaving the worker.
 #pragma once
 
 #include <memory>
@@ -17,13 +17,14 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/http_url.h"
 #include "net/asio.h"
 #include "pki/openssl_ptr.h"
 #include "pki/trust_bundle.h"
 #include "revocation/answer_cache.h"
 #include "revocation/crl_file.h"
 #include "revocation/crl_set.h"
-#include "revocation/http_url.h"
+#include "revocation/metrics.h"
 #include "revocation/verdict.h"
 #include "revocation/warn_limiter.h"
 
@@ -35,7 +36,7 @@ enum class Source : uint8_t { ocsp, crl_dp };
 struct Question {
   Source source = Source::ocsp;
   std::string key;  // cache key: the source, URL and what identifies the answer (CertID / issuer)
-  HttpUrl url;
+  config::HttpUrl url;
   std::string url_text;
   std::string serial;                              // of the certificate, for the debug log
   pki::OcspCertIdPtr cert_id;                      // OCSP
@@ -55,12 +56,17 @@ struct Answer {
   WallClock::time_point expires{};         // reused until then
 };
 
-// From a worker coroutine: the answer from the worker's cache, the shared cache, or a fetch.
-net::awaitable<Answer> ask(Question question);
+// An answer that says why there is none.
+Answer failed_answer(std::string why);
+// The counter of answers reused from a cache for this source.
+Counter cache_hits_of(Source source);
 
 class Service {
  public:
-  static Service& instance();
+  Service() = default;
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
 
   // Starts watching these CRL files (as long as something else keeps them alive).
   void watch(const std::vector<std::shared_ptr<CrlFile>>& files);
@@ -76,9 +82,10 @@ class Service {
   };
   void submit(Question question, std::shared_ptr<Waiter> waiter);
 
+  // Where each worker registers its counter block; snapshot() sums them (and the fetch thread's).
+  CounterRegistry& counters() { return counters_; }
+
  private:
-  Service() = default;
-  ~Service();
   bool ensure_started();
   void on_question(Question question, std::shared_ptr<Waiter> waiter);
   net::awaitable<void> fetch(Question question);
@@ -99,6 +106,9 @@ class Service {
   AnswerCache<Answer> cache_;
   std::unordered_map<std::string, std::vector<std::shared_ptr<Waiter>>> in_flight_;
   WarnLimiter warnings_{std::chrono::seconds(10)};
+
+  CounterRegistry counters_;
+  Counters& fetch_counters_ = counters_.add_block();  // the fetch thread's (fetches, failures, reloads)
 
   std::mutex watch_mutex_;
   std::vector<std::weak_ptr<CrlFile>> watched_;

@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "auth/worker_state.h"
 #include "log/access_log.h"
 #include "net/asio.h"
 #include "proxy/upstream_pool.h"
@@ -13,11 +14,15 @@
 namespace certgate::runtime {
 
 struct WorkerContext {
-  explicit WorkerContext(std::shared_ptr<log::AccessLogSink> sink)
-      : access_log(std::move(sink), [this](std::function<void()> f) { net::asio::post(io, std::move(f)); }) {}
+  // `revocation`: the server's, which outlives the worker.
+  WorkerContext(std::shared_ptr<log::AccessLogSink> sink, revocation::Service& revocation)
+      : auth(revocation),
+        access_log(std::move(sink), [this](std::function<void()> f) { net::asio::post(io, std::move(f)); }) {}
 
   // Declaration order is destruction order reversed: the loop (and the sessions suspended in it)
-  // goes after the pooled sockets that need it, and before the registry the sessions leave.
+  // goes after the pooled sockets that need it, and before the registry the sessions leave and the
+  // authorization state their suspended checks refer to.
+  auth::WorkerState auth;  // chain cache, revocation cache and counters, warning limiter
   ConnectionRegistry connections;
   net::asio::io_context io{1};
   proxy::UpstreamPool upstreams;

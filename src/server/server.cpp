@@ -83,7 +83,8 @@ int Server::run() {
   try {
     ensure_addresses_free(cfg);
     for (std::size_t i = 0; i < count; ++i) {
-      workers_.push_back(std::make_unique<Worker>(i, sink, runtime_, per_worker, refusals_, per_ip_));
+      workers_.push_back(
+          std::make_unique<Worker>(i, sink, runtime_, per_worker, refusals_, per_ip_, revocation_));
       workers_.back()->open_listeners();
     }
   } catch (const std::system_error& e) {
@@ -91,7 +92,7 @@ int Server::run() {
     return 1;
   }
 
-  revocation::Service::instance().watch(runtime_->crl_files());
+  revocation_.watch(runtime_->crl_files());
   net::asio::io_context main_io;
   rotation_timer_ = std::make_unique<net::asio::steady_timer>(main_io);
   apply_resumption_settings();
@@ -123,7 +124,7 @@ int Server::run() {
   for (auto& worker : workers_)
     worker->join();
   refusals_.flush();
-  revocation::Service::instance().stop();  // before the workers' event loops are destroyed
+  revocation_.stop();  // before the workers' event loops are destroyed
   spdlog::info("certgate stopped");
   return 0;
 }
@@ -147,7 +148,7 @@ void Server::reload() {
   runtime_ = next;
   apply_resumption_settings();
   log::set_error_log_level(runtime_->config().logging.level);
-  revocation::Service::instance().watch(runtime_->crl_files());
+  revocation_.watch(runtime_->crl_files());
   for (auto& worker : workers_)
     worker->install(runtime_);
   spdlog::info("reload done: {} route(s)", runtime_->config().routes.size());

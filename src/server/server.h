@@ -1,13 +1,15 @@
 // The process: loads the config, starts the workers, and turns signals into actions.
 //   SIGHUP          reload: a bad new config is logged and the old one keeps serving;
 //   SIGTERM/SIGINT  drain: stop accepting, finish in-flight requests (bounded by timeouts.shutdown), exit 0.
-// It also owns what outlives config generations: the session ticket keys and their rotation.
+// It also owns what outlives config generations: the session ticket keys and their rotation, and the
+// revocation service (fetch thread, shared answer cache, CRL file watching, counters).
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "revocation/service.h"
 #include "runtime/runtime.h"
 #include "server/worker.h"
 
@@ -30,7 +32,8 @@ class Server {
   std::shared_ptr<tls::ResumptionState> resumption_ = std::make_shared<tls::ResumptionState>();
   std::unique_ptr<net::asio::steady_timer> rotation_timer_;
   std::shared_ptr<const runtime::Runtime> runtime_;
-  // Before the workers, which use them.
+  // Before the workers, which use them: destroyed after them.
+  revocation::Service revocation_;  // the fetch thread; stopped in run() once the workers have ended
   Refusals refusals_;
   runtime::IpConnectionCounts per_ip_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -21,9 +21,9 @@ using ReusePort = boost::asio::detail::socket_option::boolean<SOL_SOCKET, SO_REU
 
 Worker::Worker(std::size_t index, std::shared_ptr<log::AccessLogSink> sink,
                std::shared_ptr<const runtime::Runtime> runtime, runtime::ConnectionCaps caps,
-               Refusals& refusals, runtime::IpConnectionCounts& per_ip)
+               Refusals& refusals, runtime::IpConnectionCounts& per_ip, revocation::Service& revocation)
     : index_(index),
-      ctx_(std::move(sink)),
+      ctx_(std::move(sink), revocation),
       runtime_(std::move(runtime)),
       refusals_(refusals),
       per_ip_(per_ip) {

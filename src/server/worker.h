@@ -18,10 +18,10 @@ namespace certgate::server {
 
 class Worker {
  public:
-  // `caps`: this worker's share; `refusals`, `per_ip`: the server's, which outlive the worker.
+  // `caps`: this worker's share; `refusals`, `per_ip`, `revocation`: the server's, which outlive the worker.
   Worker(std::size_t index, std::shared_ptr<log::AccessLogSink> sink,
          std::shared_ptr<const runtime::Runtime> runtime, runtime::ConnectionCaps caps, Refusals& refusals,
-         runtime::IpConnectionCounts& per_ip);
+         runtime::IpConnectionCounts& per_ip, revocation::Service& revocation);
   ~Worker();
 
   // Binds every listener (throws std::system_error, e.g. address in use).

@@ -167,7 +167,7 @@ net::awaitable<bool> Http1Connection::handshake() {
     }
     co_return false;
   }
-  client_.established(tls_info_);
+  client_.established(tls_info_, worker_.auth.chains);
   worker_.connections.established(*this);
   co_return true;
 }

@@ -100,7 +100,7 @@ net::awaitable<void> TcpSession::run() {
     co_return;
   }
   worker_.connections.established(*this);
-  client_.established(tls_info_);
+  client_.established(tls_info_, worker_.auth.chains);
   record_.host = handshake_.sni.empty() ? listener_.no_sni_host : handshake_.sni;
   record_.route = listener_.router.match(record_.host, "/");
   if (co_await authorize() && co_await connect_upstream() && co_await send_proxy_header()) {
@@ -125,7 +125,7 @@ net::awaitable<bool> TcpSession::authorize() {
     co_return false;
   }
   record_.peer = &client_.peer;
-  decision_ = co_await auth::authorize({*record_.route, client_.peer});
+  decision_ = co_await auth::authorize({*record_.route, client_.peer, worker_.auth});
   record_.verify = decision_.verify;
   if (decision_.allow) co_return true;
   finish(decision_.status, decision_.reason);

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "auth/reason.h"
+#include "common/reason.h"
 #include "pki/chain_verifier.h"
 #include "tls/host_profile.h"
 
@@ -13,7 +13,7 @@ namespace certgate::tls {
 
 // Why the gateway aborted a handshake (reject_connection, or an SNI a tls listener has no route for).
 struct HandshakeRejection {
-  auth::Reason reason = auth::Reason::invalid_certificate;
+  Reason reason = Reason::invalid_certificate;
   std::string subject;  // the client certificate's subject DN, when there was one
   std::string detail;   // the verifier's words
 };

@@ -20,12 +20,12 @@ void log_handshake_failure(std::string_view client, const HandshakeInfo& info, c
                            const net::error_code& ec) {
   if (info.rejection) {
     const auto& r = *info.rejection;
-    if (r.reason == auth::Reason::unknown_host) {
+    if (r.reason == Reason::unknown_host) {
       spdlog::info("handshake rejected {} sni={} reason=unknown_host alert={} detail=\"{}\"", client,
                    info.sni, SSL_AD_UNRECOGNIZED_NAME, r.detail);
     } else {
       spdlog::info("handshake rejected {} sni={} subject=\"{}\" reason={} alert={} detail=\"{}\"", client,
-                   info.sni, r.subject, auth::to_string(r.reason), alert_for(r.reason), r.detail);
+                   info.sni, r.subject, to_string(r.reason), alert_for(r.reason), r.detail);
     }
     return;
   }

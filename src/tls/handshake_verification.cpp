@@ -4,14 +4,14 @@
 
 namespace certgate::tls {
 
-int alert_for(auth::Reason reason) {
+int alert_for(Reason reason) {
   switch (reason) {
-    case auth::Reason::untrusted_issuer:
-    case auth::Reason::depth_exceeded:
+    case Reason::untrusted_issuer:
+    case Reason::depth_exceeded:
       return SSL_AD_UNKNOWN_CA;
-    case auth::Reason::expired:
+    case Reason::expired:
       return SSL_AD_CERTIFICATE_EXPIRED;
-    case auth::Reason::revoked:
+    case Reason::revoked:
       return SSL_AD_CERTIFICATE_REVOKED;
     default:
       return SSL_AD_BAD_CERTIFICATE;
@@ -19,7 +19,7 @@ int alert_for(auth::Reason reason) {
 }
 
 // OpenSSL turns the verify error into the alert (ssl_x509err2alert); these codes map one to one.
-int x509_error_for(auth::Reason reason) {
+int x509_error_for(Reason reason) {
   switch (alert_for(reason)) {
     case SSL_AD_UNKNOWN_CA:
       return X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;

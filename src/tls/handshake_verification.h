@@ -9,16 +9,16 @@
 // Elsewhere the handshake only records the certificate; each request verifies it against its route.
 #pragma once
 
-#include "auth/reason.h"
+#include "common/reason.h"
 #include "pki/openssl_ptr.h"
 #include "tls/handshake_info.h"
 
 namespace certgate::tls {
 
 // The TLS alert the gateway sends for a certificate refused for `reason`.
-int alert_for(auth::Reason reason);
+int alert_for(Reason reason);
 // The X509_V_ERR_* code that makes OpenSSL send alert_for(reason) (also the PROXY v2 verify value).
-int x509_error_for(auth::Reason reason);
+int x509_error_for(Reason reason);
 
 // SSL_CTX_set_cert_verify_callback; expects the connection's HandshakeInfo as the SSL's app data.
 int verify_client_certificate(X509_STORE_CTX* store, void* arg);

@@ -324,7 +324,7 @@ int ServerTls::on_client_hello(SSL* ssl, int* alert, void* arg) {
   info->profile = profile;
   if (!profile->routable) {
     info->rejection = std::make_unique<HandshakeRejection>(HandshakeRejection{
-        auth::Reason::unknown_host, "",
+        Reason::unknown_host, "",
         info->sni.empty() ? "no SNI, and the listener has no default_host" : "no route for this SNI"});
     *alert = SSL_AD_UNRECOGNIZED_NAME;
     return SSL_CLIENT_HELLO_ERROR;

@@ -92,6 +92,9 @@ struct Snapshot {
   uint64_t generation = 0;
   std::shared_ptr<const void> ring;
 };
+// Per thread on purpose (docs/architecture.md, section 2): OpenSSL calls on_ticket_key with only the SSL*,
+// whose SSL_CTX all workers share, so there is no per-worker object to reach from the callback; a
+// per-thread snapshot keeps the handshake free of the mutex and of a shared reference count.
 thread_local Snapshot tls_snapshot;
 
 }  // namespace

@@ -289,7 +289,7 @@ TEST(HeaderCertificate, EmptyIsNoCertificateAndGarbageIsUnreadable) {
     EXPECT_EQ(peer.leaf(), nullptr) << value;
     const auto& outcome = peer.verify(*bundle, 1);
     EXPECT_FALSE(outcome.ok) << value;
-    EXPECT_EQ(outcome.reason, certgate::auth::Reason::invalid_certificate) << value;
+    EXPECT_EQ(outcome.reason, certgate::Reason::invalid_certificate) << value;
     EXPECT_FALSE(outcome.detail.empty()) << value;
   }
 }

@@ -18,7 +18,7 @@
 
 using namespace certgate;
 using namespace certgate::pki;
-using auth::Reason;
+using certgate::Reason;
 
 namespace {
 
@@ -217,13 +217,13 @@ class ChainVerifierTest : public ::testing::Test {
   static inline EVP_PKEY* leaf_key_ = nullptr;
 };
 
-#define EXPECT_REJECTED(outcome, expected_reason, expected_rule, expected_depth)          \
-  do {                                                                                    \
-    const VerifyOutcome& o_ = (outcome);                                                  \
-    EXPECT_FALSE(o_.ok);                                                                  \
-    EXPECT_EQ(auth::to_string(o_.reason), auth::to_string(expected_reason)) << o_.detail; \
-    EXPECT_EQ(o_.policy_rule, std::string_view(expected_rule)) << o_.detail;              \
-    EXPECT_EQ(o_.error_depth, expected_depth) << o_.detail;                               \
+#define EXPECT_REJECTED(outcome, expected_reason, expected_rule, expected_depth)                  \
+  do {                                                                                            \
+    const VerifyOutcome& o_ = (outcome);                                                          \
+    EXPECT_FALSE(o_.ok);                                                                          \
+    EXPECT_EQ(certgate::to_string(o_.reason), certgate::to_string(expected_reason)) << o_.detail; \
+    EXPECT_EQ(o_.policy_rule, std::string_view(expected_rule)) << o_.detail;                      \
+    EXPECT_EQ(o_.error_depth, expected_depth) << o_.detail;                                       \
   } while (0)
 
 #define EXPECT_ACCEPTED(outcome)                           \

@@ -30,7 +30,7 @@
 #include "pki/trust_bundle.h"
 
 using namespace certgate;
-using auth::Reason;
+using certgate::Reason;
 using nlohmann::json;
 
 namespace {
@@ -230,7 +230,7 @@ Outcome run_case(const json& tc, X509* leaf) {
   request.at = parse_time(tc["validation_time"]);
   const auto verified = pki::verify_client_chain(*bundle, request);
   return {verified.ok, verified.reason,
-          std::string(auth::to_string(verified.reason)) + ": " + verified.detail};
+          std::string(certgate::to_string(verified.reason)) + ": " + verified.detail};
 }
 
 Result evaluate(const json& tc) {
@@ -256,7 +256,7 @@ Result evaluate(const json& tc) {
     if (na->must_reject_with && (out.accepted || out.reason != *na->must_reject_with)) {
       result.verdict = Verdict::mismatch;
       result.explanation +=
-          "; expected a rejection for " + std::string(auth::to_string(*na->must_reject_with));
+          "; expected a rejection for " + std::string(certgate::to_string(*na->must_reject_with));
     }
     return result;
   }
@@ -273,7 +273,7 @@ Result evaluate(const json& tc) {
         result.verdict = list == &kStricterByDesign ? Verdict::stricter : Verdict::path_building;
       } else {
         result.explanation = "documented as a rejection for " +
-                             std::string(auth::to_string(it->second.reason)) +
+                             std::string(certgate::to_string(it->second.reason)) +
                              ", rejected for another reason";
       }
       return result;

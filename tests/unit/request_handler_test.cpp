@@ -187,7 +187,8 @@ class RequestHandlerTest : public ::testing::Test {
   }
 
   static inline std::string dir_;
-  runtime::WorkerContext worker_{nullptr};
+  revocation::Service revocation_;
+  runtime::WorkerContext worker_{nullptr, revocation_};
   std::shared_ptr<const runtime::Runtime> runtime_;
   ClientConnection client_{net::tcp::endpoint(net::asio::ip::make_address("192.0.2.7"), 50000)};
 };
@@ -196,7 +197,7 @@ TEST_F(RequestHandlerTest, ForwardsAnAllowedRequestWithGatewayHeadersOnly) {
   FakeUpstream upstream(worker_.io, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Up: yes\r\n\r\nhello");
   build(upstream.port());
   FakeTls tls("open.test");
-  client_.established(tls);
+  client_.established(tls, worker_.auth.chains);
   auto req = get("open.test", "/a/../b?q=1");
   req.set("X-Client-Cert-Verify", "SUCCESS");  // spoofed: never reaches the upstream
   FakeDownstream downstream(client_, std::move(req), "/a/../b?q=1");
@@ -216,7 +217,7 @@ TEST_F(RequestHandlerTest, RefusesWithoutACertificateBeforeAnyUpstreamContact) {
   FakeUpstream upstream(worker_.io, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
   build(upstream.port());
   FakeTls tls("req.test");
-  client_.established(tls);
+  client_.established(tls, worker_.auth.chains);
   FakeDownstream downstream(client_, get("req.test", "/"), "/");
   ExchangeRecord record;
   EXPECT_TRUE(handle(downstream, record));  // a refusal without a body keeps the connection
@@ -229,7 +230,7 @@ TEST_F(RequestHandlerTest, RefusesWithoutACertificateBeforeAnyUpstreamContact) {
 TEST_F(RequestHandlerTest, AnswersUnknownHostsAndMisdirectedRequests) {
   build(1);
   FakeTls tls("open.test");
-  client_.established(tls);
+  client_.established(tls, worker_.auth.chains);
   FakeDownstream unknown(client_, get("nowhere.test", "/"), "/");
   ExchangeRecord record;
   handle(unknown, record);
@@ -250,7 +251,7 @@ TEST_F(RequestHandlerTest, AnUnreachableUpstreamIs502AndClosesTheConnection) {
   closed.close();  // nothing listens there now: connect is refused
   build(port);
   FakeTls tls("open.test");
-  client_.established(tls);
+  client_.established(tls, worker_.auth.chains);
   FakeDownstream downstream(client_, get("open.test", "/"), "/");
   ExchangeRecord record;
   EXPECT_FALSE(handle(downstream, record));
@@ -261,7 +262,7 @@ TEST_F(RequestHandlerTest, AnUnreachableUpstreamIs502AndClosesTheConnection) {
 TEST_F(RequestHandlerTest, EchoDescribesTheRequestAndReadsItsBody) {
   build(1);
   FakeTls tls("echo.test");
-  client_.established(tls);
+  client_.established(tls, worker_.auth.chains);
   Request req{bhttp::verb::post, "/e", 11};
   req.set(bhttp::field::host, "echo.test");
   FakeDownstream downstream(client_, std::move(req), "/e", std::string(3000, 'x'));
@@ -275,7 +276,7 @@ TEST_F(RequestHandlerTest, EchoDescribesTheRequestAndReadsItsBody) {
 TEST_F(RequestHandlerTest, AWebSocketUpgradeNeedsAllowWebsockets) {
   build(1);
   FakeTls tls("open.test");
-  client_.established(tls);
+  client_.established(tls, worker_.auth.chains);
   auto req = get("open.test", "/ws");
   req.set(bhttp::field::connection, "Upgrade");
   req.set(bhttp::field::upgrade, "websocket");

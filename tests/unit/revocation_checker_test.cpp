@@ -11,6 +11,8 @@
 #include "config/config_error.h"
 #include "pki/pem.h"
 #include "revocation/checker.h"
+#include "revocation/service.h"
+#include "revocation/worker_client.h"
 #include "revocation_test_pki.h"
 
 using namespace certgate;
@@ -43,13 +45,16 @@ class CheckerTest : public ::testing::Test {
     net::asio::co_spawn(
         io,
         [&]() -> net::awaitable<void> {
-          out = co_await check_path({mtls, file, bundle, path});
+          out = co_await check_path({mtls, file, bundle, path, client});
         },
         net::asio::detached);
     io.run();
     return out;
   }
 
+  Service service;  // before the client, which refers to it
+  WorkerClient client{service};
+  Counters counters;  // the watcher's, for poll()
   TempDir dir;
   Issued root = make_ca("Checker Root");
   Issued inter = make_ca("Checker Issuing", &root);
@@ -108,19 +113,21 @@ TEST_F(CheckerTest, FileChangeIsPickedUpAndABrokenChangeKeepsThePrevious) {
   // Replaced atomically (rename), as publishing tools do.
   const auto next = dir.write("next.pem", pem(make_crl(inter, {alice.cert.get()}).get()));
   std::filesystem::rename(next, file->path());
-  file->poll();
+  file->poll(counters);
   EXPECT_NE(file->version(), v1);
   EXPECT_EQ(check(mtls, file.get(), chain).status, Status::revoked);
 
   const auto v2 = file->version();
   dir.write("crls.pem", "garbage");
-  file->poll();
+  file->poll(counters);
   EXPECT_EQ(file->version(), v2);
   EXPECT_EQ(check(mtls, file.get(), chain).status, Status::revoked);
 
   std::filesystem::remove(file->path());
-  file->poll();
+  file->poll(counters);
   EXPECT_EQ(check(mtls, file.get(), chain).status, Status::revoked);
+  EXPECT_EQ(counters.values[static_cast<std::size_t>(Counter::crl_file_reloads)].load(), 1u);
+  EXPECT_EQ(counters.values[static_cast<std::size_t>(Counter::crl_file_reload_failures)].load(), 2u);
 }
 
 TEST_F(CheckerTest, BadFileAtLoadIsAConfigErrorWithItsLine) {

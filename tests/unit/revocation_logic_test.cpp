@@ -5,14 +5,16 @@
 
 #include <thread>
 
+#include "config/http_url.h"
 #include "revocation/answer_cache.h"
-#include "revocation/http_url.h"
 #include "revocation/metrics.h"
 #include "revocation/mode.h"
 #include "revocation/warn_limiter.h"
 
 using namespace certgate;
 using namespace certgate::revocation;
+using config::host_header;
+using config::parse_http_url;
 using config::RevocationMode;
 using std::chrono::hours;
 using std::chrono::minutes;
@@ -23,7 +25,7 @@ TEST(RevocationMode, IgnoreCaErrorRejectsOnlyRevoked) {
   EXPECT_FALSE(apply_mode(RevocationMode::ignore_ca_error, Status::good).warn);
   const auto revoked = apply_mode(RevocationMode::ignore_ca_error, Status::revoked);
   EXPECT_TRUE(revoked.reject);
-  EXPECT_EQ(revoked.reason, auth::Reason::revoked);
+  EXPECT_EQ(revoked.reason, Reason::revoked);
   const auto unknown = apply_mode(RevocationMode::ignore_ca_error, Status::unknown);
   EXPECT_FALSE(unknown.reject);
   EXPECT_TRUE(unknown.warn);
@@ -31,10 +33,10 @@ TEST(RevocationMode, IgnoreCaErrorRejectsOnlyRevoked) {
 
 TEST(RevocationMode, StrictAcceptsOnlyGood) {
   EXPECT_FALSE(apply_mode(RevocationMode::strict, Status::good).reject);
-  EXPECT_EQ(apply_mode(RevocationMode::strict, Status::revoked).reason, auth::Reason::revoked);
+  EXPECT_EQ(apply_mode(RevocationMode::strict, Status::revoked).reason, Reason::revoked);
   const auto unknown = apply_mode(RevocationMode::strict, Status::unknown);
   EXPECT_TRUE(unknown.reject);
-  EXPECT_EQ(unknown.reason, auth::Reason::revocation_unknown);
+  EXPECT_EQ(unknown.reason, Reason::revocation_unknown);
   EXPECT_FALSE(unknown.warn);
 }
 
@@ -123,20 +125,20 @@ TEST(WarnLimiter, OncePerIntervalPerKey) {
   EXPECT_TRUE(limiter.allow("a", t0 + seconds(10)));
 }
 
-TEST(RevocationMetrics, CountsAreSummedOverThreads) {
-  const auto before = snapshot();
-  count(Counter::ocsp_fetches);
-  std::thread([] {
-    count(Counter::ocsp_fetches);
-    count(Counter::crl_dp_cache_hits);
+TEST(RevocationMetrics, CountsAreSummedOverBlocks) {
+  CounterRegistry registry;
+  Counters& main_block = registry.add_block();
+  main_block.add(Counter::ocsp_fetches);
+  std::thread([&registry] {
+    Counters& mine = registry.add_block();
+    mine.add(Counter::ocsp_fetches);
+    mine.add(Counter::crl_dp_cache_hits);
   }).join();
-  const auto after = snapshot();
-  EXPECT_EQ(after[static_cast<std::size_t>(Counter::ocsp_fetches)] -
-                before[static_cast<std::size_t>(Counter::ocsp_fetches)],
-            2u);
-  EXPECT_EQ(after[static_cast<std::size_t>(Counter::crl_dp_cache_hits)] -
-                before[static_cast<std::size_t>(Counter::crl_dp_cache_hits)],
-            1u);
+  // The block of a thread that has ended still counts.
+  const auto after = registry.snapshot();
+  EXPECT_EQ(after[static_cast<std::size_t>(Counter::ocsp_fetches)], 2u);
+  EXPECT_EQ(after[static_cast<std::size_t>(Counter::crl_dp_cache_hits)], 1u);
+  EXPECT_EQ(CounterRegistry().snapshot(), CounterSnapshot{});
   EXPECT_NE(format(after).find("ocsp_fetches="), std::string::npos);
   EXPECT_EQ(name(Counter::checks_unknown), "checks_unknown");
 }

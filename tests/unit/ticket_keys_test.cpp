@@ -133,7 +133,7 @@ TEST(TicketKeys, FileKeysReplaceAndDoNotRotate) {
 }
 
 TEST(HandshakeAlerts, PreciseWhereTheyCanBe) {
-  using certgate::auth::Reason;
+  using certgate::Reason;
   using certgate::tls::alert_for;
   using certgate::tls::x509_error_for;
   EXPECT_EQ(alert_for(Reason::untrusted_issuer), 48);

@@ -1,6 +1,6 @@
-#include "auth/reason.h"
+#include "common/reason.h"
 
-namespace certgate::auth {
+namespace certgate {
 
 std::string_view to_string(Reason reason) {
   switch (reason) {
@@ -62,4 +62,4 @@ std::string_view to_string(Reason reason) {
   return "invalid_certificate";
 }
 
-}  // namespace certgate::auth
+}  // namespace certgate

@@ -1,5 +1,6 @@
 // The one URL shape revocation sources use: plain `http://host[:port][/path][?query]` (RFC 5280 and
-// RFC 6960 publish CRLs and OCSP over HTTP, not HTTPS, to avoid a circular dependency on TLS).
+// RFC 6960 publish CRLs and OCSP over HTTP, not HTTPS, to avoid a circular dependency on TLS). It lives
+// in config, below revocation, because the config loader validates `revocation.ocsp.responder` with it.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace certgate::revocation {
+namespace certgate::config {
 
 struct HttpUrl {
   std::string host;    // without brackets for IPv6
@@ -21,4 +22,4 @@ std::optional<HttpUrl> parse_http_url(std::string_view text);
 // The Host header value: "host" or "host:port" ("[v6]:port").
 std::string host_header(const HttpUrl& url);
 
-}  // namespace certgate::revocation
+}  // namespace certgate::config

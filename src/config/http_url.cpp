@@ -1,10 +1,10 @@
-#include "revocation/http_url.h"
+#include "config/http_url.h"
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 
-namespace certgate::revocation {
+namespace certgate::config {
 namespace {
 
 bool iequals_prefix(std::string_view text, std::string_view prefix) {
@@ -75,4 +75,4 @@ std::string host_header(const HttpUrl& url) {
   return out;
 }
 
-}  // namespace certgate::revocation
+}  // namespace certgate::config
