@@ -54,6 +54,8 @@ std::string_view to_string(Reason reason) {
       return "body_too_large";
     case Reason::upstream_truncated:
       return "upstream_truncated";
+    case Reason::bad_signature_algorithm:
+      return "bad_signature_algorithm";
   }
   return "invalid_certificate";
 }

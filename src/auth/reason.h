@@ -33,6 +33,7 @@ enum class Reason : uint8_t {
   request_timeout,
   body_too_large,
   upstream_truncated,
+  bad_signature_algorithm,
 };
 
 std::string_view to_string(Reason reason);
