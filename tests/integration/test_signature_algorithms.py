@@ -146,3 +146,15 @@ def test_unknown_algorithm_is_a_config_error_with_its_line(certgate_bin, std_pki
     assert rc != 0
     assert re.search(r"sigalg-bad\.yaml:\d+: mtls\.allowed_signature_algorithms: 'sha257' is not a signature "
                      r"algorithm", out + err), out + err
+
+
+def test_reject_connection_routes_of_one_host_must_agree_on_the_list(certgate_bin, std_pki, spki):
+    ca = str(spki["root"].cert_path)
+    routes = [route("https://app.localhost", "echo://", mtls={"mode": "reject_connection", "ca_file": ca,
+                                                              "allowed_signature_algorithms": ONLY_256}),
+              route("https://app.localhost/other", "echo://", mtls={"mode": "reject_connection", "ca_file": ca})]
+    path = write_config(std_pki.dir, gateway_config(std_pki, routes), name="sigalg-disagree.yaml", ports=[8443])
+    rc, out, err = validate_config(certgate_bin, path)
+    assert rc != 0
+    assert re.search(r"sigalg-disagree\.yaml:\d+: route https://app\.localhost/other uses reject_connection with "
+                     r"another trust bundle, max_verify_depth or allowed_signature_algorithms", out + err), out + err
