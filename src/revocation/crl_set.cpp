@@ -71,6 +71,10 @@ std::optional<std::string> VerifiedCrl::problem_with(X509_CRL* crl, X509* issuer
     ERR_clear_error();
     return "the CRL signature does not verify with the key of '" + issuer_name + "'";
   }
+  return unsupported_feature(crl);
+}
+
+std::optional<std::string> VerifiedCrl::unsupported_feature(X509_CRL* crl) {
   if (auto problem = crl_number_problem(crl)) return problem;
   for (int i = 0; i < X509_CRL_get_ext_count(crl); ++i) {
     X509_EXTENSION* ext = X509_CRL_get_ext(crl, i);
@@ -190,7 +194,11 @@ std::shared_ptr<const CrlSet> CrlSet::parse(const std::string& data, const std::
       }
     }
     if (!issuer && !problem) {
-      // Not a CA of the bundle: possibly an intermediate that clients send. Checked when one does.
+      // Not a CA of the bundle: possibly an intermediate that clients send; its signature is checked when
+      // one does. What does not depend on the issuer is checked now, so a CRL certgate can never use is
+      // still a config error.
+      if (auto problem = VerifiedCrl::unsupported_feature(crl))
+        throw std::runtime_error(which + ": " + *problem);
       spdlog::warn(
           "{} is issued by '{}', which is not a CA of the trust bundle: it is not verified now and "
           "applies only to paths in which a client sends a CA certificate of that name whose key "

@@ -27,6 +27,9 @@ class VerifiedCrl {
  public:
   // Checks that `issuer` issued `crl` and that certgate can use it; the reason when not.
   static std::optional<std::string> problem_with(X509_CRL* crl, X509* issuer);
+  // The part of problem_with() that does not depend on the issuer: CRL number, delta and indirect CRLs,
+  // unknown critical extensions.
+  static std::optional<std::string> unsupported_feature(X509_CRL* crl);
   // Call only after problem_with() returned nothing.
   VerifiedCrl(pki::X509CrlPtr crl, pki::X509Ptr issuer, std::string source);
 

@@ -132,6 +132,17 @@ TEST_F(CrlTest, NewestVerifyingCrlOfAnIntermediateWins) {
   }
 }
 
+TEST_F(CrlTest, UnusableCrlOfAnIntermediateIsStillAnErrorAtLoad) {
+  // What does not depend on the issuer is checked at load, even when the issuer is not known yet.
+  pki::X509CrlPtr crl = make_crl(inter, {});
+  const int at = X509_CRL_get_ext_by_NID(crl.get(), NID_crl_number, -1);
+  ASSERT_GE(at, 0);
+  X509_EXTENSION_set_critical(X509_CRL_get_ext(crl.get(), at), 1);
+  ASSERT_GT(X509_CRL_sign(crl.get(), inter.key.get(), EVP_sha256()), 0);
+  EXPECT_THAT(error_of(pem(crl.get()), certs({&root})),
+              HasSubstr("crls.pem: the CRL number extension is marked critical"));
+}
+
 TEST_F(CrlTest, IntermediateCrlsAreSafeToQueryFromManyThreads) {
   auto set = CrlSet::parse(pem(make_crl(inter, {alice.cert.get()}).get()), certs({&root}), "crls.pem");
   std::vector<std::thread> threads;
