@@ -13,6 +13,7 @@ packages=(
   curl python3 python3-pytest python3-cryptography python3-jwt python3-websockets
   help2man     # the man page is generated from --help
   nginx-light  # tests: X-Client-Cert is compared with a real nginx's $ssl_client_escaped_cert
+  golang-cfssl mkcert  # tests: docs/interop.md's recipes run with the real tools
 )
 # Optional extra groups: `install-deps.sh bench` adds the peers the benchmark compares against.
 if [[ "${1:-}" == "bench" ]]; then

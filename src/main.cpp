@@ -5,8 +5,11 @@
 
 #include "cli/commands.h"
 #include "common/version.h"
+#include "log/error_log.h"
 
 int main(int argc, char** argv) {
+  // Warnings while a config loads (e.g. about CRL files) go to stderr, in the error log's format.
+  certgate::log::init_error_log("info");
   CLI::App app{"certgate: a mutual-TLS access gateway"};
   app.name("certgate");
   app.set_version_flag("--version", std::string("certgate ") + certgate::kVersion + " (" +

@@ -71,11 +71,11 @@ struct Decision {
   // The policy rule that decided (allowed or denied); null when the route has no policy, or when no rule
   // matched (denied by default). Its `index` is the position in the route's policy list.
   const config::PolicyRule* policy_rule = nullptr;
-  // The revocation stage refused a certificate whose path verified (revoked, or unknown in strict
-  // mode): from then on it counts as invalid.
-  bool revocation_refused = false;
+  // A check after path validation refused a certificate whose path verified (the signature algorithm
+  // list, or revocation: revoked, or unknown in strict mode): from then on it counts as invalid.
+  bool refused_after_verification = false;
 
-  bool certificate_valid() const { return certificate && certificate->ok && !revocation_refused; }
+  bool certificate_valid() const { return certificate && certificate->ok && !refused_after_verification; }
 
   void deny(unsigned http_status, std::string_view client_message, Reason why) {
     allow = false;

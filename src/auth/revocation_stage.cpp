@@ -26,7 +26,7 @@ void apply(const revocation::Verdict& verdict, bool fresh, const RouteAccess& ro
   const auto outcome = revocation::apply_mode(mtls.revocation.mode, verdict.status);
   if (outcome.warn && fresh) warn_unknown_passed(route, peer, worker, verdict.detail);
   if (!outcome.reject) return;
-  decision.revocation_refused = true;
+  decision.refused_after_verification = true;
   decision.verify = "FAILED:" + std::string(to_string(outcome.reason));
   decision.detail = verdict.detail;
   if (mtls.mode != config::MtlsMode::optional) decision.deny(401, kFailedVerificationMessage, outcome.reason);

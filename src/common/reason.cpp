@@ -58,6 +58,8 @@ std::string_view to_string(Reason reason) {
       return "websocket_not_allowed";
     case Reason::upstream_tls_failed:
       return "upstream_tls_failed";
+    case Reason::bad_signature_algorithm:
+      return "bad_signature_algorithm";
   }
   return "invalid_certificate";
 }

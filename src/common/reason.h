@@ -35,6 +35,7 @@ enum class Reason : uint8_t {
   upstream_truncated,
   websocket_not_allowed,
   upstream_tls_failed,
+  bad_signature_algorithm,
 };
 
 std::string_view to_string(Reason reason);

@@ -81,6 +81,7 @@ struct MtlsSettings {
   std::optional<CrlFileSource> crl_file;
   std::optional<CrlScope> crl_scope;
   RevocationOverrides revocation;
+  std::optional<std::vector<int>> allowed_signature_algorithms;  // OpenSSL NIDs
 };
 
 // The global block with defaults applied, merged with a route's overrides.
@@ -92,6 +93,9 @@ struct EffectiveMtls {
   CrlFileSource crl_file;
   CrlScope crl_scope = CrlScope::leaf;
   RevocationSettings revocation;
+  // The signature algorithms (OpenSSL NIDs) every certificate of the path but the trust anchor must be
+  // signed with; empty: any that OpenSSL's security level accepts.
+  std::vector<int> allowed_signature_algorithms;
 };
 
 struct CertificateKeyPair {

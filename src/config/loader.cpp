@@ -12,6 +12,7 @@
 #include "config/identity_loader.h"
 #include "config/policy_loader.h"
 #include "config/revocation_loader.h"
+#include "config/signature_algorithm_loader.h"
 #include "config/tls_loader.h"
 #include "config/url.h"
 #include "config/yaml_checks.h"
@@ -175,10 +176,11 @@ class Loader {
     if (route_level) {
       r_.expect_map(n, what,
                     {"mode", "max_verify_depth", "send_ca_names", "ca_file", "ca", "crl_file", "crl_scope",
-                     "revocation"});
+                     "revocation", "allowed_signature_algorithms"});
     } else {
       r_.expect_map(n, what,
-                    {"mode", "max_verify_depth", "send_ca_names", "crl_file", "crl_scope", "revocation"});
+                    {"mode", "max_verify_depth", "send_ca_names", "crl_file", "crl_scope", "revocation",
+                     "allowed_signature_algorithms"});
     }
     MtlsSettings s;
     if (auto m = n["mode"]) s.mode = mtls_mode(m);
@@ -186,6 +188,8 @@ class Loader {
     if (auto c = n["send_ca_names"]) s.send_ca_names = r_.boolean(c, "send_ca_names");
     if (route_level) s.ca = ca_source(n, "ca_file", "ca");
     read_revocation_keys(r_, n, s);
+    if (auto a = n["allowed_signature_algorithms"])
+      s.allowed_signature_algorithms = read_signature_algorithms(r_, a);
     return s;
   }
 
@@ -415,6 +419,8 @@ class Loader {
     e.send_ca_names = route.send_ca_names.value_or(cfg_.mtls.send_ca_names.value_or(e.send_ca_names));
     e.ca = route.ca.empty() ? cfg_.client_ca : route.ca;
     merge_revocation(route, cfg_.mtls, e);
+    e.allowed_signature_algorithms = route.allowed_signature_algorithms.value_or(
+        cfg_.mtls.allowed_signature_algorithms.value_or(std::vector<int>{}));
     return e;
   }
 

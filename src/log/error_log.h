@@ -8,6 +8,7 @@
 
 namespace certgate::log {
 
+// Idempotent: a second call only sets the level.
 void init_error_log(const std::string& level);
 void set_error_log_level(const std::string& level);
 

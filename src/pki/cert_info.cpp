@@ -108,7 +108,9 @@ std::vector<SubjectAltName> subject_alt_names(const X509* cert) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
     switch (name->type) {
       case GEN_DNS:
-        out.push_back({SubjectAltName::Kind::dns, asn1_string(name->d.dNSName)});
+        // An empty dNSName (cfssl's `"hosts": [""]`) names nothing: no policy, mapping or header sees it.
+        if (ASN1_STRING_length(name->d.dNSName) > 0)
+          out.push_back({SubjectAltName::Kind::dns, asn1_string(name->d.dNSName)});
         break;
       case GEN_EMAIL:
         out.push_back({SubjectAltName::Kind::email, asn1_string(name->d.rfc822Name)});

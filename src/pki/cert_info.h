@@ -17,15 +17,15 @@ struct SubjectAltName {
   std::string value;
 };
 
-std::string name_rfc2253(const X509_NAME* name);       // "CN=alice,O=Example"
-std::string subject_dn(const X509* cert);              // RFC 2253
-std::string issuer_dn(const X509* cert);               // RFC 2253
-std::string serial_hex(const X509* cert);              // uppercase, as `openssl x509 -serial`
-std::string sha256_fingerprint_hex(const X509* cert);  // lowercase hex of SHA-256(DER), no colons
-std::string sha256_fingerprint_raw(const X509* cert);  // 32 raw bytes
-std::string spki_sha256_base64(const X509* cert);      // base64 SHA-256 of SubjectPublicKeyInfo
-std::vector<SubjectAltName> subject_alt_names(const X509* cert);
-std::string san_list(const std::vector<SubjectAltName>& sans);          // "DNS:a, email:b, URI:c, IP:1.2.3.4"
+std::string name_rfc2253(const X509_NAME* name);                  // "CN=alice,O=Example"
+std::string subject_dn(const X509* cert);                         // RFC 2253
+std::string issuer_dn(const X509* cert);                          // RFC 2253
+std::string serial_hex(const X509* cert);                         // uppercase, as `openssl x509 -serial`
+std::string sha256_fingerprint_hex(const X509* cert);             // lowercase hex of SHA-256(DER), no colons
+std::string sha256_fingerprint_raw(const X509* cert);             // 32 raw bytes
+std::string spki_sha256_base64(const X509* cert);                 // base64 SHA-256 of SubjectPublicKeyInfo
+std::vector<SubjectAltName> subject_alt_names(const X509* cert);  // empty dNSNames left out
+std::string san_list(const std::vector<SubjectAltName>& sans);    // "DNS:a, email:b, URI:c, IP:1.2.3.4"
 std::vector<std::string> subject_attribute(const X509* cert, int nid);  // e.g. NID_commonName
 std::vector<std::string> crl_distribution_point_urls(const X509* cert);
 std::vector<std::string> ocsp_urls(const X509* cert);

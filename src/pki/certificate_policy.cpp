@@ -285,10 +285,14 @@ PolicyResult check_wildcards_against_excluded(const GENERAL_NAMES* leaf_sans, co
 // label, as certgate does); an rfc822Name is a Mailbox. OpenSSL checks neither, so "foo_bar.example.com",
 // "8.8.8.8" as a dNSName or "a@b@example.com" would reach identity mapping, san_* policy criteria and the
 // X-Client-Cert-SAN header, and under name constraints a malformed name can evade the subtree match.
+// One exception: an empty dNSName (cfssl's common `"hosts": [""]` recipe makes them) names nothing, so it
+// is accepted and then ignored: pki::subject_alt_names() drops it, so no san_dns criterion, identity
+// mapping or header ever sees it, and OpenSSL's name constraints refuse it under a permitted dNSName subtree.
 PolicyResult check_leaf_names(const GENERAL_NAMES* sans) {
   if (!sans) return std::nullopt;
   for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
     const GENERAL_NAME* san = sk_GENERAL_NAME_value(sans, i);
+    if (san->type == GEN_DNS && ASN1_STRING_length(san->d.dNSName) == 0) continue;
     if (san->type == GEN_DNS && !is_valid_dns_name(view(san->d.dNSName), true)) {
       return invalid("san-syntax",
                      "a subjectAltName dNSName is not in preferred name syntax (RFC 5280 4.2.1.6)");

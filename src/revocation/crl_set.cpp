@@ -6,6 +6,7 @@
 
 #include "pki/cert_info.h"
 #include "pki/pem.h"
+#include "revocation/intermediate_crls.h"
 
 namespace certgate::revocation {
 namespace {
@@ -15,12 +16,16 @@ bool handled_critical_extension(int nid) {
   return nid == NID_issuing_distribution_point || nid == NID_authority_key_identifier;
 }
 
-// RFC 5280 5.2.3: every CRL carries a CRL number, and never as a critical extension.
+// RFC 5280 5.2.3: a CRL number is never a critical extension. A CRL without one is accepted (see
+// has_crl_number): certgate does not use the number, and Debian's cfssl 1.2 issues CRLs without it.
 std::optional<std::string> crl_number_problem(X509_CRL* crl) {
   int critical = -1;
   auto* number = static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl, NID_crl_number, &critical, nullptr));
   ASN1_INTEGER_free(number);
-  if (critical == -1) return std::string("the CRL has no CRL number (RFC 5280 section 5.2.3 requires one)");
+  if (critical == -1) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
   if (critical == 1)
     return std::string("the CRL number extension is marked critical (RFC 5280 section 5.2.3)");
   if (!number) return std::string("the CRL number extension is malformed or repeated");
@@ -48,6 +53,10 @@ std::string time_text(const std::optional<std::time_t>& t) {
 
 }  // namespace
 
+bool has_crl_number(const X509_CRL* crl) {
+  return X509_CRL_get_ext_by_NID(crl, NID_crl_number, -1) >= 0;
+}
+
 std::optional<std::string> VerifiedCrl::problem_with(X509_CRL* crl, X509* issuer) {
   const std::string issuer_name = pki::subject_dn(issuer);
   if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0) {
@@ -62,6 +71,10 @@ std::optional<std::string> VerifiedCrl::problem_with(X509_CRL* crl, X509* issuer
     ERR_clear_error();
     return "the CRL signature does not verify with the key of '" + issuer_name + "'";
   }
+  return unsupported_feature(crl);
+}
+
+std::optional<std::string> VerifiedCrl::unsupported_feature(X509_CRL* crl) {
   if (auto problem = crl_number_problem(crl)) return problem;
   for (int i = 0; i < X509_CRL_get_ext_count(crl); ++i) {
     X509_EXTENSION* ext = X509_CRL_get_ext(crl, i);
@@ -148,13 +161,28 @@ std::vector<pki::X509CrlPtr> parse_crls_any(const std::string& data, const std::
   return out;
 }
 
+CrlSet::CrlSet() : intermediates_(std::make_unique<IntermediateCrls>()) {}
+CrlSet::~CrlSet() = default;
+
+std::size_t CrlSet::size() const {
+  return crls_.size() + intermediates_->size();
+}
+
 std::shared_ptr<const CrlSet> CrlSet::parse(const std::string& data, const std::vector<pki::X509Ptr>& issuers,
                                             const std::string& source) {
   auto set = std::make_shared<CrlSet>();
+  set->source_ = source;
   auto crls = parse_crls_any(data, source);
   for (std::size_t i = 0; i < crls.size(); ++i) {
     X509_CRL* crl = crls[i].get();
     const std::string which = crls.size() > 1 ? "CRL #" + std::to_string(i + 1) + " in " + source : source;
+    const std::string issuer_name = pki::name_rfc2253(X509_CRL_get_issuer(crl));
+    if (!has_crl_number(crl)) {
+      spdlog::warn(
+          "{} (issuer '{}') has no CRL number (RFC 5280 section 5.2.3); accepted, certgate does not "
+          "use it",
+          which, issuer_name);
+    }
     X509* issuer = nullptr;
     std::optional<std::string> problem;
     for (const auto& candidate : issuers) {
@@ -166,10 +194,18 @@ std::shared_ptr<const CrlSet> CrlSet::parse(const std::string& data, const std::
       }
     }
     if (!issuer && !problem) {
-      throw std::runtime_error(
-          which + " is issued by '" + pki::name_rfc2253(X509_CRL_get_issuer(crl)) +
-          "', which is not a CA of the trust bundle (add that CA, e.g. the intermediate, to "
-          "the trust bundle, or use another crl_file for this route)");
+      // Not a CA of the bundle: possibly an intermediate that clients send; its signature is checked when
+      // one does. What does not depend on the issuer is checked now, so a CRL certgate can never use is
+      // still a config error.
+      if (auto problem = VerifiedCrl::unsupported_feature(crl))
+        throw std::runtime_error(which + ": " + *problem);
+      spdlog::warn(
+          "{} is issued by '{}', which is not a CA of the trust bundle: it is not verified now and "
+          "applies only to paths in which a client sends a CA certificate of that name whose key "
+          "verifies it",
+          which, issuer_name);
+      set->intermediates_->add(std::move(crls[i]), which);
+      continue;
     }
     if (!issuer) throw std::runtime_error(which + ": " + *problem);
     auto verified = std::make_unique<VerifiedCrl>(std::move(crls[i]), pki::share(issuer), source);
@@ -191,7 +227,7 @@ const VerifiedCrl* CrlSet::find(const X509* issuer) const {
   for (const auto& crl : crls_) {
     if (crl->issued_by(issuer)) return crl.get();
   }
-  return nullptr;
+  return intermediates_->find(issuer, source_);
 }
 
 }  // namespace certgate::revocation

@@ -27,6 +27,9 @@ class VerifiedCrl {
  public:
   // Checks that `issuer` issued `crl` and that certgate can use it; the reason when not.
   static std::optional<std::string> problem_with(X509_CRL* crl, X509* issuer);
+  // The part of problem_with() that does not depend on the issuer: CRL number, delta and indirect CRLs,
+  // unknown critical extensions.
+  static std::optional<std::string> unsupported_feature(X509_CRL* crl);
   // Call only after problem_with() returned nothing.
   VerifiedCrl(pki::X509CrlPtr crl, pki::X509Ptr issuer, std::string source);
 
@@ -53,22 +56,34 @@ class VerifiedCrl {
   mutable std::atomic<bool> expiry_logged_{false};
 };
 
+class IntermediateCrls;
+
 // Every CRL of one CRL file: at most one (the newest) per issuing CA.
 class CrlSet {
  public:
   // Parses PEM (several CRLs allowed) or DER and checks each CRL against `issuers` (a trust bundle's
-  // certificates). Throws std::runtime_error with the reason.
+  // certificates). A CRL whose issuer name is none of theirs is kept for intermediates that clients send
+  // (revocation/intermediate_crls.h) and logged as a warning. Throws std::runtime_error with the reason.
   static std::shared_ptr<const CrlSet> parse(const std::string& data,
                                              const std::vector<pki::X509Ptr>& issuers,
                                              const std::string& source);
 
-  // The CRL covering certificates issued by `issuer`; null when the set has none.
+  // The CRL covering certificates issued by `issuer` (a CA certificate of a verified path); null when
+  // the set has none. Safe from any thread.
   const VerifiedCrl* find(const X509* issuer) const;
-  std::size_t size() const { return crls_.size(); }
+  std::size_t size() const;
+
+  CrlSet();
+  ~CrlSet();
 
  private:
-  std::vector<std::unique_ptr<const VerifiedCrl>> crls_;
+  std::string source_;
+  std::vector<std::unique_ptr<const VerifiedCrl>> crls_;  // issued by CAs of the trust bundle
+  std::unique_ptr<IntermediateCrls> intermediates_;       // issued by other CAs
 };
+
+// Whether the CRL carries a CRL number (RFC 5280 5.2.3 requires one; certgate only warns).
+bool has_crl_number(const X509_CRL* crl);
 
 // All CRLs in `data`, PEM or DER; throws std::runtime_error when there is none or one is malformed.
 std::vector<pki::X509CrlPtr> parse_crls_any(const std::string& data, const std::string& what);

@@ -42,10 +42,12 @@ void check_reject_connection(const std::string& host, const RouteList& routes) {
               host + " or for none");
     }
     if (route->trust->digest() != reject->trust->digest() ||
-        mtls.max_verify_depth != reject->config->mtls.max_verify_depth) {
+        mtls.max_verify_depth != reject->config->mtls.max_verify_depth ||
+        mtls.allowed_signature_algorithms != reject->config->mtls.allowed_signature_algorithms) {
       throw config::ConfigError(route->config->mark,
                                 "route " + route->config->from +
-                                    " uses reject_connection with another trust bundle or max_verify_depth "
+                                    " uses reject_connection with another trust bundle, max_verify_depth or "
+                                    "allowed_signature_algorithms "
                                     "than route " +
                                     reject->config->from + line_of(reject) + " of the same host " + host +
                                     "; the handshake verifies against one bundle: give every route of " +
@@ -73,15 +75,21 @@ tls::HostProfile profile_for(const RouteList& routes, std::string_view label) {
   const auto* first = routes.empty() ? nullptr : routes.front();
   if (all_reject && digests.size() == 1 &&
       std::all_of(routes.begin(), routes.end(), [&](const proxy::RouteRuntime* r) {
-        return r->config->mtls.max_verify_depth == first->config->mtls.max_verify_depth;
+        return r->config->mtls.max_verify_depth == first->config->mtls.max_verify_depth &&
+               r->config->mtls.allowed_signature_algorithms ==
+                   first->config->mtls.allowed_signature_algorithms;
       })) {
     profile.handshake_trust = first->trust;
     profile.max_verify_depth = first->config->mtls.max_verify_depth;
+    profile.allowed_signature_algorithms = first->config->mtls.allowed_signature_algorithms;
   }
   if (!named.empty()) profile.ca_names = tls::ca_names_of(named);
   profile.session_context = std::string(label) + (profile.request_client_cert ? "|mtls" : "|plain");
-  if (profile.handshake_trust)
+  if (profile.handshake_trust) {
     profile.session_context += "|reject:" + std::to_string(profile.max_verify_depth);
+    for (int nid : profile.allowed_signature_algorithms)
+      profile.session_context += "," + std::to_string(nid);
+  }
   for (const auto& d : digests)
     profile.session_context += "|" + d;
   return profile;

@@ -1,6 +1,7 @@
 #include "tls/handshake_verification.h"
 
 #include "pki/cert_info.h"
+#include "pki/signature_algorithms.h"
 
 namespace certgate::tls {
 
@@ -32,6 +33,21 @@ int x509_error_for(Reason reason) {
   }
 }
 
+namespace {
+
+// mtls.allowed_signature_algorithms, as the request path applies it (auth/mtls_gate.cpp): on a verified
+// path, and on a path refused for a weak signature when the list leaves that algorithm out.
+void apply_signature_algorithms(const HostProfile& profile, pki::VerifyOutcome& outcome) {
+  if (!outcome.ok && outcome.reason != Reason::weak_key) return;
+  auto why = pki::unlisted_signature_algorithm(outcome.chain, profile.allowed_signature_algorithms);
+  if (!why) return;
+  outcome.ok = false;
+  outcome.reason = Reason::bad_signature_algorithm;
+  outcome.detail = std::move(*why);
+}
+
+}  // namespace
+
 int verify_client_certificate(X509_STORE_CTX* store, void*) {
   auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   auto* info = ssl ? static_cast<HandshakeInfo*>(SSL_get_app_data(ssl)) : nullptr;
@@ -42,6 +58,7 @@ int verify_client_certificate(X509_STORE_CTX* store, void*) {
   request.untrusted = X509_STORE_CTX_get0_untrusted(store);
   request.max_verify_depth = info->profile->max_verify_depth;
   auto outcome = pki::verify_client_chain(*info->profile->handshake_trust, request);
+  apply_signature_algorithms(*info->profile, outcome);
   if (outcome.ok) {
     info->verified = std::make_unique<pki::VerifyOutcome>(std::move(outcome));
     return 1;
@@ -59,6 +76,7 @@ bool verify_resumed_certificate(SSL_SESSION* session, STACK_OF(X509) * intermedi
   request.untrusted = intermediates;
   request.max_verify_depth = info.profile->max_verify_depth;
   auto outcome = pki::verify_client_chain(*info.profile->handshake_trust, request);
+  apply_signature_algorithms(*info.profile, outcome);
   if (!outcome.ok) return false;
   info.verified = std::make_unique<pki::VerifyOutcome>(std::move(outcome));
   return true;

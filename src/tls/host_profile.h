@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "pki/openssl_ptr.h"
 #include "pki/trust_bundle.h"
@@ -21,6 +22,8 @@ struct HostProfile {
   // reject_connection: the handshake verifies the chain against this bundle and aborts with an alert.
   std::shared_ptr<const pki::TrustBundle> handshake_trust;
   int max_verify_depth = 1;
+  // reject_connection: mtls.allowed_signature_algorithms (OpenSSL NIDs; empty: any).
+  std::vector<int> allowed_signature_algorithms;
   // send_ca_names: the DNs for CertificateRequest (SSL takes a copy per connection); null: none sent.
   std::shared_ptr<STACK_OF(X509_NAME)> ca_names;
   // Distinguishes the trust set: a ticket issued under one profile never resumes under another.

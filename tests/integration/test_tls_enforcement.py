@@ -10,6 +10,7 @@ import ssl
 
 import pytest
 
+from harness.alert_probe import alert_read_by_record_by_record_client
 from harness.clients import s_client
 from harness.configs import cert_entry, gateway_config, rel, route
 from harness.gateway import free_port, validate_config
@@ -117,6 +118,14 @@ def _refusal_seen_by_eager_client(port: int, tls: str) -> str:
             return "alert" if "ALERT" in (e.reason or "").upper() else f"{type(e).__name__}: {e}"
         except OSError as e:
             return f"{type(e).__name__}: {e}"
+
+
+@pytest.mark.parametrize("tls,alert", [("1.3", 116), ("1.2", 40)])
+def test_refusal_alert_reaches_a_client_that_sends_record_by_record(gw, tls, alert):
+    seen = [alert_read_by_record_by_record_client(gw.port, "reject.localhost", tls, HTTP_GET % b"reject.localhost")
+            for _ in range(10)]
+    assert seen == [alert] * 10, seen
+    assert _rejection_logged(gw, "reject.localhost", "no_certificate", alert), gw.stderr_text()[-3000:]
 
 
 @pytest.mark.parametrize("tls", ["1.3", "1.2"])

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from harness.alert_probe import alert_read_by_record_by_record_client
 from harness.clients import curl, s_client
 from harness.configs import cert_entry, rel
 from harness.gateway import ClosedPort, free_port, validate_config
@@ -197,6 +198,14 @@ def test_reject_connection_on_tls_endpoint(gw, std_pki, tls, cert, alert):
     kw = {"cert": std_pki[cert].cert_path, "key": std_pki[cert].key_path} if cert else {}
     r = s_client(gw.ports[0], servername="reject.localhost", tls=tls, ign_eof=True, **kw)
     assert alert_number(r.output) == alert, r.output
+
+
+@pytest.mark.parametrize("tls,alert", [("1.3", 116), ("1.2", 40)])
+def test_refusal_alert_reaches_a_client_that_sends_record_by_record(gw, tls, alert):
+    # The tls listener's path (proxy/tcp_session.cpp) lingers after the alert like the https one.
+    seen = [alert_read_by_record_by_record_client(gw.ports[0], "reject.localhost", tls, b"hello\n")
+            for _ in range(10)]
+    assert seen == [alert] * 10, seen
 
 
 def test_reject_connection_admits_valid_certificate(gw, std_pki):

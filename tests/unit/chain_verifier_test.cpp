@@ -480,6 +480,30 @@ TEST_F(ChainVerifierTest, AcceptsWellFormedSanNames) {
                                               "URI:spiffe://example.com/workload,IP:10.0.0.1")));
 }
 
+// A subjectAltName in DER: an empty dNSName followed by `tag` (0x81 rfc822Name, 0x82 dNSName) `value`.
+std::vector<unsigned char> san_with_empty_dns(unsigned char tag, std::string_view value) {
+  std::vector<unsigned char> der = {0x30, static_cast<unsigned char>(4 + value.size()), 0x82, 0x00,
+                                    tag,  static_cast<unsigned char>(value.size())};
+  for (char c : value)
+    der.push_back(static_cast<unsigned char>(c));
+  return der;
+}
+
+TEST_F(ChainVerifierTest, AcceptsAnEmptyDnsNameAndLeavesItOut) {
+  // cfssl's `"hosts": [""]` recipe: an empty dNSName next to real names. It names nothing, so it is
+  // accepted and dropped: no san_dns criterion, identity mapping or header sees it.
+  const auto cert =
+      leaf(leaf_spec().set_raw(NID_subject_alt_name, false, san_with_empty_dns(0x81, "alice@example.com")));
+  EXPECT_ACCEPTED(verify(cert.get()));
+  const auto sans = subject_alt_names(cert.get());
+  ASSERT_EQ(sans.size(), 1u);
+  EXPECT_EQ(sans[0].kind, SubjectAltName::Kind::email);
+  // Still refused: a malformed non-empty name beside it.
+  EXPECT_REJECTED(verify_leaf(leaf_spec().set_raw(NID_subject_alt_name, false,
+                                                  san_with_empty_dns(0x82, "foo_bar.example.com"))),
+                  Reason::invalid_certificate, "san-syntax", 0);
+}
+
 // --- Validity: notAfter is inclusive (RFC 5280 4.1.2.5) ---
 
 TEST_F(ChainVerifierTest, NotAfterIsInclusive) {

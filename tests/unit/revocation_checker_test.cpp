@@ -132,12 +132,50 @@ TEST_F(CheckerTest, FileChangeIsPickedUpAndABrokenChangeKeepsThePrevious) {
 
 TEST_F(CheckerTest, BadFileAtLoadIsAConfigErrorWithItsLine) {
   try {
-    crl_file(pem(make_crl(make_ca("Stranger"), {}).get()));
+    crl_file("not a CRL");
     FAIL() << "no error";
   } catch (const config::ConfigError& e) {
     EXPECT_THAT(std::string(e.what()), HasSubstr("test.yaml:7: "));
-    EXPECT_THAT(std::string(e.what()), HasSubstr("not a CA of the trust bundle"));
+    EXPECT_THAT(std::string(e.what()), HasSubstr("neither a PEM nor a DER CRL"));
   }
+  // A CRL of a CA that no path has shown yet is a warning, not an error: it applies once one does.
+  EXPECT_NO_THROW(crl_file(pem(make_crl(make_ca("Stranger"), {}).get())));
+}
+
+// The bundle holds the root only; the client sends the intermediate, whose CRL is in the file.
+TEST_F(CheckerTest, CrlOfAClientSentIntermediateRevokesItsLeaves) {
+  config::CaSource source;
+  source.inline_pem = pki::to_pem(root.cert.get());
+  bundle = pki::TrustBundle::load(source);
+  Issued bob = make_leaf(inter, "bob");
+  auto file = crl_file(pem(make_crl(inter, {alice.cert.get()}).get()));
+  for (auto scope : {config::CrlScope::leaf, config::CrlScope::chain}) {
+    mtls.crl_scope = scope;
+    const auto revoked = check(mtls, file.get(), chain);
+    EXPECT_EQ(revoked.status, Status::revoked);
+    EXPECT_THAT(revoked.detail, HasSubstr(serial_of(alice.cert.get())));
+    const auto good = check(mtls, file.get(), certs({&bob, &inter, &root}));
+    // leaf scope: good; chain scope: the intermediate itself has no CRL from the root -> unknown.
+    EXPECT_EQ(good.status, scope == config::CrlScope::leaf ? Status::good : Status::unknown) << good.detail;
+  }
+}
+
+// Two intermediates that clients send: the upper one's CRL revokes the lower one (crl_scope: chain).
+TEST_F(CheckerTest, ChainScopeAppliesIntermediateCrlsOnThePath) {
+  config::CaSource source;
+  source.inline_pem = pki::to_pem(root.cert.get());
+  bundle = pki::TrustBundle::load(source);
+  Issued lower = make_ca("Checker Lower", &inter);
+  Issued carol = make_leaf(lower, "carol");
+  const auto path = certs({&carol, &lower, &inter, &root});
+  auto file = crl_file(pem(make_crl(root, {}).get()) + pem(make_crl(inter, {lower.cert.get()}).get()) +
+                       pem(make_crl(lower, {}).get()));
+  mtls.crl_scope = config::CrlScope::leaf;
+  EXPECT_EQ(check(mtls, file.get(), path).status, Status::good);
+  mtls.crl_scope = config::CrlScope::chain;
+  const auto verdict = check(mtls, file.get(), path);
+  EXPECT_EQ(verdict.status, Status::revoked);
+  EXPECT_THAT(verdict.detail, HasSubstr("CA certificate 'CN=Checker Lower'"));
 }
 
 TEST_F(CheckerTest, UnreachableOcspResponderIsUnknownAndNotReused) {

@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <stdexcept>
+#include <thread>
 
 #include "revocation/crl_set.h"
 #include "revocation_test_pki.h"
@@ -96,9 +98,91 @@ TEST_F(CrlTest, CrlSignedWithAnotherKeyIsRefused) {
               HasSubstr("does not verify with the key of 'CN=Test Issuing'"));
 }
 
-TEST_F(CrlTest, CrlFromACaOutsideTheBundleIsRefused) {
-  EXPECT_THAT(error_of(pem(make_crl(inter, {}).get()), certs({&root})),
-              HasSubstr("is issued by 'CN=Test Issuing', which is not a CA of the trust bundle"));
+TEST_F(CrlTest, CrlOfAnIntermediateOutsideTheBundleAppliesToThatIntermediate) {
+  // The bundle holds the root only; clients send the intermediate. The CRL is kept, not verified yet.
+  auto set = CrlSet::parse(pem(make_crl(inter, {alice.cert.get()}).get()), certs({&root}), "crls.pem");
+  EXPECT_EQ(set->size(), 1u);
+  EXPECT_EQ(set->find(root.cert.get()), nullptr);
+  // The intermediate from a verified path (another object, as a client sends it): checked once, then
+  // the same answer without a new verification.
+  pki::X509Ptr sent(X509_dup(inter.cert.get()));
+  const VerifiedCrl* crl = set->find(sent.get());
+  ASSERT_NE(crl, nullptr);
+  EXPECT_EQ(crl->status_of(alice.cert.get(), now).status, Status::revoked);
+  EXPECT_EQ(crl->status_of(bob.cert.get(), now).status, Status::good);
+  EXPECT_EQ(set->find(inter.cert.get()), crl);
+  // An intermediate with the same name and another key: the CRL does not verify, so no answer.
+  Issued impostor = make_ca("Test Issuing", &root);
+  EXPECT_EQ(set->find(impostor.cert.get()), nullptr);
+  EXPECT_EQ(set->find(impostor.cert.get()), nullptr);
+  EXPECT_EQ(set->find(inter.cert.get()), crl);
+}
+
+TEST_F(CrlTest, NewestVerifyingCrlOfAnIntermediateWins) {
+  Issued impostor = make_ca("Test Issuing", &root);
+  const auto older = pem(make_crl(inter, {}, now - 3600).get());
+  const auto newer = pem(make_crl(inter, {alice.cert.get()}, now - 60).get());
+  const auto newest_other_key = pem(make_crl(impostor, {}, now - 10).get());
+  for (const auto& data : {older + newer + newest_other_key, newest_other_key + newer + older}) {
+    auto set = CrlSet::parse(data, certs({&root}), "crls.pem");
+    ASSERT_NE(set->find(inter.cert.get()), nullptr);
+    EXPECT_EQ(set->find(inter.cert.get())->status_of(alice.cert.get(), now).status, Status::revoked);
+    ASSERT_NE(set->find(impostor.cert.get()), nullptr);
+    EXPECT_EQ(set->find(impostor.cert.get())->status_of(alice.cert.get(), now).status, Status::good);
+  }
+}
+
+TEST_F(CrlTest, UnusableCrlOfAnIntermediateIsStillAnErrorAtLoad) {
+  // What does not depend on the issuer is checked at load, even when the issuer is not known yet.
+  pki::X509CrlPtr crl = make_crl(inter, {});
+  const int at = X509_CRL_get_ext_by_NID(crl.get(), NID_crl_number, -1);
+  ASSERT_GE(at, 0);
+  X509_EXTENSION_set_critical(X509_CRL_get_ext(crl.get(), at), 1);
+  ASSERT_GT(X509_CRL_sign(crl.get(), inter.key.get(), EVP_sha256()), 0);
+  EXPECT_THAT(error_of(pem(crl.get()), certs({&root})),
+              HasSubstr("crls.pem: the CRL number extension is marked critical"));
+}
+
+TEST_F(CrlTest, IntermediateCrlsAreSafeToQueryFromManyThreads) {
+  auto set = CrlSet::parse(pem(make_crl(inter, {alice.cert.get()}).get()), certs({&root}), "crls.pem");
+  std::vector<std::thread> threads;
+  std::atomic<int> revoked{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        pki::X509Ptr sent(X509_dup(inter.cert.get()));
+        const VerifiedCrl* crl = set->find(sent.get());
+        if (crl && crl->status_of(alice.cert.get(), now).status == Status::revoked) ++revoked;
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(revoked.load(), 800);
+}
+
+TEST_F(CrlTest, CrlWithoutCrlNumberIsAccepted) {
+  // Debian's cfssl 1.2 issues CRLs without the extension; certgate does not use the number.
+  pki::X509CrlPtr crl(X509_CRL_new());
+  X509_CRL_set_version(crl.get(), 1);
+  X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(inter.cert.get()));
+  pki::Asn1TimePtr last(ASN1_TIME_set(nullptr, now - 60));
+  pki::Asn1TimePtr next(ASN1_TIME_set(nullptr, now + 86400));
+  X509_CRL_set1_lastUpdate(crl.get(), last.get());
+  X509_CRL_set1_nextUpdate(crl.get(), next.get());
+  X509_REVOKED* entry = X509_REVOKED_new();
+  X509_REVOKED_set_serialNumber(entry, const_cast<ASN1_INTEGER*>(X509_get0_serialNumber(alice.cert.get())));
+  X509_REVOKED_set_revocationDate(entry, last.get());
+  X509_CRL_add0_revoked(crl.get(), entry);
+  X509_CRL_sort(crl.get());
+  ASSERT_GT(X509_CRL_sign(crl.get(), inter.key.get(), EVP_sha256()), 0);
+  EXPECT_FALSE(has_crl_number(crl.get()));
+  EXPECT_TRUE(has_crl_number(make_crl(inter, {}).get()));
+  auto set = CrlSet::parse(pem(crl.get()), certs({&root, &inter}), "cfssl.pem");
+  EXPECT_EQ(set->find(inter.cert.get())->status_of(alice.cert.get(), now).status, Status::revoked);
+  // Also for a client-sent intermediate.
+  auto later = CrlSet::parse(pem(crl.get()), certs({&root}), "cfssl.pem");
+  EXPECT_EQ(later->find(inter.cert.get())->status_of(alice.cert.get(), now).status, Status::revoked);
 }
 
 TEST_F(CrlTest, IssuerWithoutCrlSignIsRefused) {

@@ -9,7 +9,8 @@
 Every `issue()` knob: subject (cn / o / ou / email), sans (ordered list of (kind, value) with kind in
 DNS | email | URI | IP), validity (not_before / not_after or days), basic_constraints ("ca" | "leaf" |
 None = absent) and path_len, key_usage (list of names or None = absent), eku (list of "clientAuth" /
-"serverAuth" / ... or None = absent), ski / aki (bool), serial, key_type ("ec" | "rsa").
+"serverAuth" / ... or None = absent), ski / aki (bool), serial, key_type ("ec" | "rsa"), sig_hash (the
+issuer's signature hash, a `cryptography` hash; default SHA-256).
 
 Each certificate is written to `<name>.pem` (certificate only) and `<name>.key` (PKCS#8, unencrypted);
 certificates issued by an intermediate also get `<name>-chain.pem` (leaf + intermediates, not the root).
@@ -275,6 +276,7 @@ class PKI:
         key_type: str = "ec",
         key=None,
         critical_bc: bool = True,
+        sig_hash=None,  # a cryptography hash for the issuer's signature (default SHA-256)
     ) -> Cert:
         if name in self.certs:
             raise ValueError(f"duplicate certificate name {name!r}")
@@ -339,7 +341,7 @@ class PKI:
             builder = builder.add_extension(aki_value, critical=False)
 
         signing_key = issuer.key if issuer else key
-        cert = builder.sign(signing_key, hashes.SHA256())
+        cert = builder.sign(signing_key, sig_hash or hashes.SHA256())
 
         c = Cert(
             name=name,
