@@ -45,7 +45,8 @@ for t in "${TARGETS[@]}"; do
   dir=$RUN/$t
   rc=$(cat "$dir/rc" 2>/dev/null || echo 1)
   execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$dir/log" | grep -o '[0-9]*$' || echo '?')
-  cpu=$(awk '{printf "%.1f", $1 + $2}' "$dir/cpu" 2>/dev/null || echo 0)
+  cpu=$(tail -n 1 "$dir/cpu" 2>/dev/null | awk '{printf "%.1f", $1 + $2}')  # time's last line: user sys
+  cpu=${cpu:-0}
   total_cpu=$(awk -v a="$total_cpu" -v b="$cpu" 'BEGIN {printf "%.1f", a + b}')
   corpus=$(find "$dir/corpus" -type f | wc -l)
   result=ok

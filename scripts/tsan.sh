@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # ThreadSanitizer pass: builds build-tsan (-DCERTGATE_SANITIZE=thread), runs the unit tests and the
-# integration files that exercise threads: several workers, SIGHUP reload and SIGTERM drain
+# integration files that exercise threads: two workers everywhere, SIGHUP reload and SIGTERM drain
 # (core_lifecycle), the CRL file watcher and the revocation fetch thread handing results to workers
-# (revocation), ticket key rotation and the session cache (tls_resumption). Every TSan report fails the run,
-# even when the tests pass: reports go to build-tsan/tsan-reports/ (one file per process) and are printed.
+# (revocation), ticket key rotation and the session cache (tls_resumption), JWT key rotation on reload
+# (jwt_assertion), the upstream pool (core_proxy, upstream_failures), connection caps shared by workers
+# (connection_limits) and TCP sessions (tls_tcp). Every TSan report fails the run, even when the tests
+# pass: reports go to build-tsan/tsan-reports/ (one file per process) and are printed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 JOBS=${JOBS:-$(nproc)}
-INTEGRATION=${TSAN_INTEGRATION:-'^integration\.(core_lifecycle|revocation|tls_resumption)$'}
+INTEGRATION=${TSAN_INTEGRATION:-'^integration\.(core_lifecycle|revocation|tls_resumption|jwt_assertion|core_proxy|upstream_failures|connection_limits|tls_tcp)$'}
 
 make --no-print-directory build-tsan JOBS="$JOBS" || exit 1
 
