@@ -3,13 +3,17 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 
-.PHONY: all deps build build-bin build-asan build-tsan build-fuzz test test-release test-asan test-deep demo bench install \
-	format format-check clean
+.PHONY: all deps deps-deep build build-bin build-asan build-tsan build-fuzz test test-release test-asan test-deep \
+	demo bench install format format-check clean
 
 all: build
 
 deps:
 	@bash scripts/install-deps.sh
+
+# clang for the fuzz targets: only `make test-deep` and `make build-fuzz` need it.
+deps-deep:
+	@bash scripts/install-deps.sh deep
 
 build/build.ninja: | deps
 	@cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
@@ -21,7 +25,7 @@ build-tsan/build.ninja: | deps
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCERTGATE_SANITIZE=thread $(CMAKE_FLAGS) >/dev/null
 
 # libFuzzer needs clang; only the library and the fuzz targets are built there.
-build-fuzz/build.ninja: | deps
+build-fuzz/build.ninja: | deps deps-deep
 	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 -DCERTGATE_FUZZ=ON \
 	  -DCERTGATE_TESTS=OFF -DCERTGATE_MIMALLOC=OFF $(CMAKE_FLAGS) >/dev/null
 
@@ -41,7 +45,7 @@ build-asan: deps build-asan/build.ninja
 build-tsan: deps build-tsan/build.ninja
 	@cmake --build build-tsan -j $(JOBS)
 
-build-fuzz: deps build-fuzz/build.ninja
+build-fuzz: deps deps-deep build-fuzz/build.ninja
 	@cmake --build build-fuzz -j $(JOBS) --target fuzzers
 
 test-release: build
@@ -56,7 +60,7 @@ test: deps
 
 # The deeper checks CI runs after `make test`: every fuzz target for FUZZ_SECONDS (default 30) each, then
 # the ThreadSanitizer subset (scripts/test-deep.sh).
-test-deep: deps
+test-deep: deps deps-deep
 	@JOBS=$(JOBS) bash scripts/test-deep.sh
 
 demo: build-bin

@@ -13,11 +13,14 @@ packages=(
   curl python3 python3-pytest python3-cryptography python3-jwt
   help2man     # the man page is generated from --help
   nginx-light  # tests: X-Client-Cert is compared with a real nginx's $ssl_client_escaped_cert
-  clang-14 libclang-rt-14-dev  # `make test-deep`: libFuzzer targets (fuzz/)
 )
 # Optional extra groups: `install-deps.sh bench` adds the peers the benchmark compares against.
 if [[ "${1:-}" == "bench" ]]; then
   packages+=(haproxy)
+fi
+# `install-deps.sh deep` (make test-deep) adds clang for the libFuzzer targets in fuzz/.
+if [[ "${1:-}" == "deep" ]]; then
+  packages+=(clang-14 libclang-rt-14-dev)
 fi
 
 missing=()
