@@ -19,6 +19,10 @@ packages=(
 if [[ "${1:-}" == "bench" ]]; then
   packages+=(haproxy)
 fi
+# `install-deps.sh deep` (make test-deep) adds clang for the libFuzzer targets in fuzz/.
+if [[ "${1:-}" == "deep" ]]; then
+  packages+=(clang-14 libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

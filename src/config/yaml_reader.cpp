@@ -22,7 +22,11 @@ void YamlReader::expect_map(const YAML::Node& node, std::string_view what,
                             std::initializer_list<std::string_view> allowed) const {
   if (!node.IsMap()) fail(node, std::string(what) + " must be a map");
   for (const auto& item : node) {
-    const auto key = item.first.as<std::string>();
+    // YAML allows a list or a map as a key ("? [a, b]"); as<std::string>() would throw outside ConfigError
+    // and end `certgate serve`, or a running gateway on reload (found by fuzz/config_loader.cpp).
+    if (!item.first.IsScalar())
+      fail(item.first, "a key in " + std::string(what) + " must be a name, not a list or a map");
+    const auto key = item.first.Scalar();
     bool known = false;
     for (auto a : allowed)
       known = known || a == key;

@@ -5,12 +5,15 @@
 namespace certgate::http {
 namespace {
 
-bool needs_quotes(std::string_view value) {
-  return value.find_first_of(",;=\"") != std::string_view::npos;
-}
-
 bool is_ows(char c) {
   return c == ' ' || c == '\t';
+}
+
+// Also a value that starts or ends with a space or tab: parsers trim those from an unquoted value, so a
+// DNS SAN "a.test " would otherwise read back as "a.test" (found by fuzz/xfcc.cpp).
+bool needs_quotes(std::string_view value) {
+  return value.find_first_of(",;=\"") != std::string_view::npos ||
+         (!value.empty() && (is_ows(value.front()) || is_ows(value.back())));
 }
 
 // A cursor over the header value; each parse step returns false on malformed input.

@@ -147,6 +147,20 @@ TEST(Xfcc, ParsesWhatItWritesIncludingBackslashes) {
   EXPECT_EQ(http::xfcc_value((*parsed)[1], "Cert"), nullptr);
 }
 
+// Found by fuzz/xfcc.cpp: a value ending in a space was written unquoted and read back without it.
+TEST(Xfcc, QuotesValuesThatStartOrEndWithWhitespace) {
+  std::string e;
+  http::append_xfcc_pair(e, "DNS", "a.test ");
+  http::append_xfcc_pair(e, "URI", "\tspiffe://x");
+  http::append_xfcc_pair(e, "By", "in side");
+  EXPECT_EQ(e, "DNS=\"a.test \";URI=\"\tspiffe://x\";By=in side");
+  const auto parsed = http::parse_xfcc(e);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(*http::xfcc_value((*parsed)[0], "DNS"), "a.test ");
+  EXPECT_EQ(*http::xfcc_value((*parsed)[0], "URI"), "\tspiffe://x");
+  EXPECT_EQ(*http::xfcc_value((*parsed)[0], "By"), "in side");
+}
+
 TEST(Xfcc, AcceptsEnvoyOutputAndJoinedLines) {
   // Envoy's documented example, and the unquoted '=' Envoy leaves in URI values.
   const auto parsed = http::parse_xfcc(

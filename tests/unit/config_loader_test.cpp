@@ -173,3 +173,13 @@ TEST_F(LoaderTest, RequestBodyPace) {
                 .limits.min_request_body_rate,
             1024u);
 }
+
+// Found by fuzz/config_loader.cpp: a list or map as a key threw yaml-cpp's conversion error, which is no
+// ConfigError, so `validate-config` aborted and a SIGHUP reload ended the running gateway.
+TEST_F(LoaderTest, AListOrMapAsAKeyIsAConfigError) {
+  EXPECT_EQ(error(std::string(kBase) + "? [a, b]\n: 1\n"),
+            dir_ + "/certgate.yaml:7: a key in the config file must be a name, not a list or a map");
+  EXPECT_NE(error(std::string(kBase) + "routes:\n  - from: https://a.test\n    to: echo://\n    {x: 1}: y\n")
+                .find("certgate.yaml:10: a key in "),
+            std::string::npos);
+}
