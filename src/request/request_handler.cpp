@@ -222,8 +222,11 @@ net::awaitable<bool> RequestHandler::answer_echo(Downstream& downstream, Exchang
 }
 
 net::awaitable<bool> RequestHandler::forward(Downstream& downstream, ExchangeRecord& ex, bool upgrade) {
-  UpstreamExchange exchange(worker_, runtime_.config(), *ex.route, downstream.connection());
-  const auto result = co_await exchange.run(downstream, upgrade);
+  ExchangeResult result;
+  {  // the exchange leaves the worker's registry before the client hears about a failure
+    UpstreamExchange exchange(worker_, runtime_.config(), *ex.route, downstream.connection());
+    result = co_await exchange.run(downstream, upgrade);
+  }
   using Kind = ExchangeResult::Kind;
   switch (result.kind) {
     case Kind::done:

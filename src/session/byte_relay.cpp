@@ -37,56 +37,43 @@ void ByteRelay::abort() {
   upstream_.socket().shutdown(net::tcp::socket::shutdown_both, ec);
 }
 
-net::awaitable<void> ByteRelay::client_to_upstream(std::span<const char> early) {
+// One direction: bytes already read first, then everything `in` sends, until it ends (its end is passed on
+// by `pass_end`, so the other direction keeps flowing), an error or an abort.
+template <class In, class Out, class PassEnd>
+net::awaitable<void> ByteRelay::pump(In& in, Out& out, std::span<const char> early, PassEnd pass_end) {
   error_code ec;
   if (!early.empty()) {
-    co_await write_bytes(upstream_, early, ec);
+    co_await write_bytes(out, early, ec);
     if (ec || aborted_) co_return abort();
     touch();
   }
   auto buffer = std::make_unique<std::array<char, kChunk>>();
   while (!aborted_) {
-    const auto n = co_await client_.read_some(net::asio::buffer(*buffer), ec);
+    const auto n = co_await in.read_some(net::asio::buffer(*buffer), ec);
     if (ec) {
-      // The client is done sending (close_notify or FIN): pass the half-close on; answers still flow.
       if (ec == net::asio::error::eof && !aborted_) {
-        upstream_.shutdown_send();
+        pass_end();
       } else {
         abort();
       }
       co_return;
     }
     touch();
-    co_await write_bytes(upstream_, {buffer->data(), n}, ec);
+    co_await write_bytes(out, {buffer->data(), n}, ec);
     if (ec || aborted_) co_return abort();
     touch();
   }
 }
 
+// The client is done sending (close_notify or FIN): the upstream gets FIN (or close_notify); answers still
+// flow.
+net::awaitable<void> ByteRelay::client_to_upstream(std::span<const char> early) {
+  return pump(client_, upstream_, early, [this] { upstream_.shutdown_send(); });
+}
+
+// The upstream is done sending: close_notify tells the client; the client may still send.
 net::awaitable<void> ByteRelay::upstream_to_client(std::span<const char> early) {
-  error_code ec;
-  if (!early.empty()) {
-    co_await write_bytes(client_, early, ec);
-    if (ec || aborted_) co_return abort();
-    touch();
-  }
-  auto buffer = std::make_unique<std::array<char, kChunk>>();
-  while (!aborted_) {
-    const auto n = co_await upstream_.read_some(net::asio::buffer(*buffer), ec);
-    if (ec) {
-      // The upstream is done sending: close_notify tells the client; the client may still send.
-      if (ec == net::asio::error::eof && !aborted_) {
-        client_.shutdown();
-      } else {
-        abort();
-      }
-      co_return;
-    }
-    touch();
-    co_await write_bytes(client_, {buffer->data(), n}, ec);
-    if (ec || aborted_) co_return abort();
-    touch();
-  }
+  return pump(upstream_, client_, early, [this] { client_.shutdown(); });
 }
 
 }  // namespace certgate::session

@@ -33,6 +33,8 @@ class ByteRelay {
   bool timed_out() const { return timed_out_; }
 
  private:
+  template <class In, class Out, class PassEnd>
+  net::awaitable<void> pump(In& in, Out& out, std::span<const char> early, PassEnd pass_end);
   net::awaitable<void> client_to_upstream(std::span<const char> early);
   net::awaitable<void> upstream_to_client(std::span<const char> early);
   void touch() { owner_.arm(idle_timeout_); }

@@ -9,7 +9,7 @@
 #include "http/http_io.h"
 #include "request/request_handler.h"
 #include "session/byte_relay.h"
-#include "tls/handshake_log.h"
+#include "session/server_handshake.h"
 
 namespace certgate::session {
 namespace {
@@ -154,19 +154,9 @@ net::awaitable<void> Http1Connection::run() {
 }
 
 net::awaitable<bool> Http1Connection::handshake() {
-  error_code ec;
-  arm(config().timeouts.handshake);
-  co_await tls_.handshake(ec);
-  disarm();
-  if (ec) {
-    tls::log_handshake_failure(client_.address(), handshake_, tls_, ec);
-    if (tls::TlsStream::sent_alert(ec)) {
-      arm(tls::kLingerAfterAlert);
-      co_await tls_.linger_after_failure();
-      disarm();
-    }
-    co_return false;
-  }
+  const bool ok =
+      co_await server_handshake(tls_, *this, handshake_, client_.address(), config().timeouts.handshake);
+  if (!ok) co_return false;
   client_.established(tls_info_, worker_.auth.chains);
   worker_.connections.established(*this);
   co_return true;

@@ -8,7 +8,7 @@
 #include "pki/cert_info.h"
 #include "proxy/proxy_protocol.h"
 #include "session/byte_relay.h"
-#include "tls/handshake_log.h"
+#include "session/server_handshake.h"
 #include "tls/handshake_verification.h"
 
 namespace certgate::session {
@@ -86,19 +86,8 @@ void TcpSession::finish(unsigned status, auth::Reason reason) {
 net::awaitable<void> TcpSession::run() {
   if (!tls_.ssl()) co_return;
   const auto& timeouts = runtime_->config().timeouts;
-  error_code ec;
-  arm(timeouts.handshake);
-  co_await tls_.handshake(ec);
-  disarm();
-  if (ec) {
-    tls::log_handshake_failure(client_.address(), handshake_, tls_, ec);
-    if (tls::TlsStream::sent_alert(ec)) {
-      arm(tls::kLingerAfterAlert);
-      co_await tls_.linger_after_failure();
-      disarm();
-    }
-    co_return;
-  }
+  const bool ok = co_await server_handshake(tls_, *this, handshake_, client_.address(), timeouts.handshake);
+  if (!ok) co_return;
   worker_.connections.established(*this);
   client_.established(tls_info_, worker_.auth.chains);
   record_.host = handshake_.sni.empty() ? listener_.no_sni_host : handshake_.sni;

@@ -212,11 +212,19 @@ def test_caps_are_lowered_to_the_fd_limit_and_the_flood_is_logged_once_a_second(
         lines = _lines(gw, pattern)
         assert len(lines) <= duration + 2, (pattern, lines)
     assert gw.running()
-    # Every yielded handshake is counted: the lines written at shutdown report the rest of the burst.
-    assert gw.stop(timeout=20) == 0
-    lines = _lines(gw, r"limits\.max_handshaking_connections \(")
-    closed = sum(int(re.search(r"\((\d+) closed", line).group(1)) for line in lines)
-    print(f"handshakes closed to make room: {closed} in {len(lines)} line(s)")
+
+    def closed_so_far() -> int:
+        lines = _lines(gw, r"limits\.max_handshaking_connections \(")
+        return sum(int(re.search(r"\((\d+) closed", line).group(1)) for line in lines)
+
+    # Every yielded handshake is counted. On a busy machine the last of the burst may still wait in the
+    # listen backlog: wait (bounded) until the gateway has taken most of it, instead of timing it.
+    deadline = time.monotonic() + 60
+    while closed_so_far() < 1500 - 300 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert gw.stop(timeout=20) == 0  # the lines written at shutdown report the rest
+    closed = closed_so_far()
+    print(f"handshakes closed to make room: {closed}")
     assert 1500 - 300 <= closed < 1500
 
 

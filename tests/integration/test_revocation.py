@@ -29,7 +29,7 @@ import pytest
 
 from harness.clients import TLSClient, curl, fetch
 from harness.configs import gateway_config, listener, route
-from harness.gateway import ClosedPort, free_port, serve_expect_exit, validate_config, write_config
+from harness.gateway import ClosedPort, client_port_of, free_port, serve_expect_exit, validate_config, write_config
 from harness.revocation import (CrlPublisher, OcspResponder, Toolkit, expired_crl, to_der_crl,
                                 write_ocsp_index)
 
@@ -131,7 +131,8 @@ def get(gw, std, rp, host, name, path="/"):
 def expect(gw, std, rp, host, name, status, reason=None):
     r = get(gw, std, rp, host, name, f"/{name}")
     assert r.status == status, f"{name} on {host}: {r!r}"
-    e = gw.log_for_client_port(r.local_port)
+    # By port and path: a client port can come round again within one test (an earlier entry would match).
+    e = gw.wait_for_log(lambda e: client_port_of(e) == r.local_port and e.get("path") == f"/{name}")
     if reason is not None:
         assert e["reason"] == reason, e
     if status == 401:
