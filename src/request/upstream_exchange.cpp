@@ -88,10 +88,8 @@ net::awaitable<bool> UpstreamExchange::start_tls(proxy::UpstreamStream& stream) 
     co_return false;
   }
   tls_failed_ = true;
-  const long verify = SSL_get_verify_result(tls.ssl());
-  const std::string detail = verify != X509_V_OK        ? X509_verify_cert_error_string(verify)
-                             : tls.last_error().empty() ? ec.message()
-                                                        : tls.last_error();
+  std::string detail(tls.verification_error());
+  if (detail.empty()) detail = tls.last_error().empty() ? ec.message() : tls.last_error();
   spdlog::warn("{} upstream {} failed: reason=upstream_tls_failed name={} detail=\"{}\"", client_.address(),
                route_.config->to.text, route_.upstream_tls->server_name(), detail);
   co_return false;

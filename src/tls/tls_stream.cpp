@@ -64,6 +64,11 @@ TlsStream::ErrorTexts& TlsStream::error_texts() {
   return *error_texts_;
 }
 
+std::string_view TlsStream::verification_error() const {
+  const long result = SSL_get_verify_result(ssl_.get());
+  return result == X509_V_OK ? std::string_view() : X509_verify_cert_error_string(result);
+}
+
 const std::string& TlsStream::last_error() const {
   static const std::string none;
   return error_texts_ ? error_texts_->last : none;

@@ -43,6 +43,8 @@ class TlsStream {
   SSL* ssl() const { return ssl_.get(); }
   // OpenSSL's description of the last TLS failure, for the log.
   const std::string& last_error() const;
+  // Why the peer's certificate did not verify (client side: the upstream's), or "" when it did.
+  std::string_view verification_error() const;
   // OpenSSL's first error code of the last TLS failure (0 when none), e.g. to tell why a handshake failed.
   unsigned long last_error_code() const { return last_error_code_; }
   // Application bytes moved so far, for the access log.
