@@ -6,17 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 JOBS=${JOBS:-$(nproc)}
-declare -a names=() results=() times=()
-
-stage() {
-  local name=$1
-  shift
-  local start=$SECONDS
-  echo "=== $name"
-  if "$@"; then results+=("ok"); else results+=("FAILED"); fi
-  names+=("$name")
-  times+=("$((SECONDS - start))")
-}
+source scripts/stages.sh
 
 # suite DIR: configure (through make, which knows the flags), build everything, run ctest.
 suite() {
@@ -33,18 +23,9 @@ stage "ASan+UBSan build + suite" suite build-asan
 # The suites end every process they start (tests/guard.py); anything still here is a defect.
 leftovers=$(pgrep -a -f "$PWD/build(-asan)?/certgate " || true)  # this tree only, not a running demo
 if [[ -n "$leftovers" ]]; then
-  names+=("no certgate left running")
-  results+=("FAILED")
-  times+=(0)
+  fail_stage "no certgate left running"
   echo "certgate processes still running after the suites:"
   echo "$leftovers"
 fi
 
-echo
-echo "=== summary"
-status=0
-for i in "${!names[@]}"; do
-  printf '%-28s %-7s %5ss\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
-  [[ "${results[$i]}" == "ok" ]] || status=1
-done
-exit $status
+summarize

@@ -5,25 +5,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-declare -a names=() results=() times=()
-stage() {
-  local name=$1
-  shift
-  local start=$SECONDS
-  echo "=== $name"
-  if "$@"; then results+=("ok"); else results+=("FAILED"); fi
-  names+=("$name")
-  times+=("$((SECONDS - start))")
-}
+source scripts/stages.sh
 
 stage "fuzz (${FUZZ_SECONDS:-30} s per target)" bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 stage "ThreadSanitizer build + subset" bash scripts/tsan.sh
 
-echo
-echo "=== summary"
-status=0
-for i in "${!names[@]}"; do
-  printf '%-34s %-7s %5ss\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
-  [[ "${results[$i]}" == "ok" ]] || status=1
-done
-exit $status
+summarize
