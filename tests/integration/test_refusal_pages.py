@@ -67,7 +67,7 @@ def test_no_certificate_answers_the_configured_495_as_json(gw, std_pki):
     entry = log_entry(gw, "/json-495")
     assert (entry["status"], entry["reason"], entry["request_id"]) == (495, "no_certificate", request_id)
     # The error log's denial line names the same request.
-    assert re.search(rf"denied .*request_id={request_id} reason=no_certificate", gw.stderr_text())
+    assert re.search(rf"denied .* reason=no_certificate .* request_id={request_id}\n", gw.stderr_text())
 
 
 def test_json_stays_the_default_without_accept(gw, std_pki):
