@@ -6,6 +6,7 @@
 #include "auth/mtls_gate.h"
 #include "auth/policy.h"
 #include "auth/revocation_stage.h"
+#include "common/refusal_kind.h"
 
 namespace certgate::auth {
 namespace {
@@ -41,9 +42,8 @@ void apply_policy(Decision& decision, const config::Route& route, const Certific
                                  : std::string("no allow rule matched");
 }
 
-}  // namespace
-
-net::awaitable<Decision> authorize(AuthRequest request) {
+// The stages in order; the first refusal ends the run.
+net::awaitable<Decision> run_stages(AuthRequest& request) {
   const auto& route = request.route;
   const auto& config = *route.config;
   request.peer.use_cache(request.worker.chains);
@@ -61,6 +61,19 @@ net::awaitable<Decision> authorize(AuthRequest request) {
     if (!decision.allow) co_return decision;
   }
   apply_policy(decision, config, cert);
+  co_return decision;
+}
+
+}  // namespace
+
+net::awaitable<Decision> authorize(AuthRequest request) {
+  Decision decision = co_await run_stages(request);
+  // `responses:` gives each kind of refusal the route's status (495, 496...): the client and `certgate
+  // check` see the same one.
+  if (!decision.allow) {
+    decision.status =
+        request.route.config->responses.status_for(refusal_kind(decision.reason), decision.status);
+  }
   co_return decision;
 }
 

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/refusal_kind.h"
+
 namespace re2 {
 class RE2;
 }
@@ -26,6 +28,17 @@ struct SourceMark {
 };
 
 enum class MtlsMode { off, optional, required, reject_connection };
+
+// `responses:` (global, and per route over the global one): the status each refusal kind answers with.
+struct Responses {
+  std::array<unsigned, 4> status{};  // indexed by RefusalKind; 0: the built-in status
+
+  // The configured status of `kind`, else `builtin` (also for RefusalKind::none).
+  unsigned status_for(RefusalKind kind, unsigned builtin) const {
+    const unsigned configured = status[static_cast<std::size_t>(kind)];
+    return kind == RefusalKind::none || configured == 0 ? builtin : configured;
+  }
+};
 
 // Which certificates of a verified path are checked for revocation: the client's own, or every one but
 // the trust anchor.
@@ -306,6 +319,7 @@ struct Route {
   std::optional<Duration> timeout;
   std::optional<Duration> idle_timeout;
   std::vector<HeaderToSet> set_request_headers;  // set on every upstream request
+  Responses responses;                           // the global `responses:` with the route's over it
   UpstreamTls upstream_tls;                      // for https:// upstreams
   std::size_t max_request_body = 0;  // the route's max_request_body, else limits.max_request_body; 0: none
   SourceMark mark;
@@ -385,6 +399,7 @@ struct Config {
   std::vector<AddressBlock> trusted_proxies;
   std::optional<ClientCertificateHeader> client_certificate_header;
   TlsSettings tls;
+  Responses responses;
 };
 
 }  // namespace certgate::config

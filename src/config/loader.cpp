@@ -11,6 +11,7 @@
 #include "config/forwarding_loader.h"
 #include "config/identity_loader.h"
 #include "config/policy_loader.h"
+#include "config/responses_loader.h"
 #include "config/revocation_loader.h"
 #include "config/signature_algorithm_loader.h"
 #include "config/tls_loader.h"
@@ -53,7 +54,7 @@ class Loader {
                   {"workers", "listeners", "client_ca_file", "client_ca", "mtls", "consumers", "routes",
                    "timeouts", "limits", "headers_with_underscores", "access_log", "log_level", "tls",
                    // forwarding_loader.cpp
-                   "jwt", "trusted_proxies", "client_certificate_header"});
+                   "jwt", "trusted_proxies", "client_certificate_header", "responses"});
     apply_environment(root);
     if (auto n = root["workers"]) cfg_.workers = integer_or_env(n, "workers", 0, 1024);
     if (auto n = root["access_log"])
@@ -65,6 +66,7 @@ class Loader {
     if (auto n = root["limits"]) limits(n);
     if (auto n = root["headers_with_underscores"]) cfg_.headers_with_underscores = underscore_headers(n);
     if (auto n = root["tls"]) cfg_.tls = load_tls_settings(r_, n);
+    if (auto n = root["responses"]) cfg_.responses = read_responses(r_, n, cfg_.responses);
     load_forwarding_settings(r_, root, cfg_);
     const auto listeners_node = root["listeners"];
     if (!listeners_node) throw ConfigError({r_.file(), 1}, "'listeners' is required");
@@ -364,10 +366,26 @@ class Loader {
 
   Route route(const YAML::Node& n) {
     r_.expect_map(n, "a route",
-                  {"from", "to", "mtls", "headers", "preserve_host", "allow_websockets", "max_request_body",
-                   "identity", "policy", kTcpRouteKeys[0], "idle_timeout", "timeout", "set_request_headers",
-                   "preserve_host_header", "tls_custom_ca_file", "tls_upstream_server_name",
-                   "tls_skip_verify", "tls_client_cert_file", "tls_client_key_file"});
+                  {"from",
+                   "to",
+                   "mtls",
+                   "headers",
+                   "preserve_host",
+                   "allow_websockets",
+                   "max_request_body",
+                   "identity",
+                   "policy",
+                   kTcpRouteKeys[0],
+                   "idle_timeout",
+                   "timeout",
+                   "set_request_headers",
+                   "preserve_host_header",
+                   "tls_custom_ca_file",
+                   "tls_upstream_server_name",
+                   "tls_skip_verify",
+                   "tls_client_cert_file",
+                   "tls_client_key_file",
+                   "responses"});
     Route route;
     route.mark = r_.mark(n);
     const auto from = n["from"];
@@ -395,6 +413,8 @@ class Loader {
     route.timeout = optional_duration(n, "timeout");
     route.idle_timeout = optional_duration(n, "idle_timeout");
     if (auto h = n["set_request_headers"]) route.set_request_headers = request_headers_to_set(h);
+    route.responses = cfg_.responses;
+    if (auto r = n["responses"]) route.responses = read_responses(r_, r, cfg_.responses);
     if (auto w = n["allow_websockets"]) route.allow_websockets = r_.boolean(w, "allow_websockets");
     route.max_request_body = cfg_.limits.max_request_body;
     if (auto b = n["max_request_body"]) route.max_request_body = r_.size(b, "max_request_body", true);

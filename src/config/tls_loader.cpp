@@ -83,7 +83,7 @@ void load_tcp_route_options(const YamlReader& r, const YAML::Node& n, Route& rou
       r.fail(v, "proxy_protocol must be v2 or off (got '" + text + "')");
     }
   }
-  for (auto key : {"set_request_headers", "preserve_host_header", "timeout"}) {
+  for (auto key : {"set_request_headers", "preserve_host_header", "timeout", "responses"}) {
     if (auto v = n[key]) r.fail(v, std::string(key) + " applies to HTTP routes, not tcp:// ones");
   }
 }

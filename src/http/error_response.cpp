@@ -1,5 +1,7 @@
 #include "http/error_response.h"
 #include "common/text.h"
+#include "http/refusal_page.h"
+#include "http/request_id.h"
 
 #include <boost/beast/core/string.hpp>
 #include <charconv>
@@ -61,29 +63,6 @@ double quality_of(std::string_view accept, std::string_view type, std::string_vi
   return best_q;
 }
 
-std::string html_page(unsigned status, std::string_view message) {
-  std::string escaped;
-  for (char c : message) {
-    switch (c) {
-      case '<':
-        escaped += "&lt;";
-        break;
-      case '>':
-        escaped += "&gt;";
-        break;
-      case '&':
-        escaped += "&amp;";
-        break;
-      default:
-        escaped += c;
-    }
-  }
-  const auto title =
-      std::to_string(status) + " " + std::string(bhttp::obsolete_reason(bhttp::int_to_status(status)));
-  return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + title +
-         "</title></head>\n<body><h1>" + title + "</h1><p>" + escaped + "</p></body></html>\n";
-}
-
 }  // namespace
 
 bool prefers_html(std::string_view accept) {
@@ -91,15 +70,22 @@ bool prefers_html(std::string_view accept) {
   return quality_of(accept, "text", "html") > quality_of(accept, "application", "json");
 }
 
-StringResponse make_error_response(unsigned status, std::string_view message, bool html, bool keep_alive) {
-  StringResponse res{bhttp::int_to_status(status), 11};
+StringResponse make_error_response(unsigned status, std::string_view message, bool html, bool keep_alive,
+                                   std::string_view request_id, RefusalKind kind) {
+  StringResponse res;
+  res.version(11);
+  res.result(status);  // any status, 495 too (int_to_status knows only the registered ones)
+  res.reason(reason_phrase(status));
   if (html) {
     res.set(bhttp::field::content_type, "text/html; charset=utf-8");
-    res.body() = html_page(status, message);
+    res.body() = refusal_page(status, kind, message, request_id);
   } else {
     res.set(bhttp::field::content_type, "application/json");
-    res.body() = nlohmann::json{{"message", message}}.dump() + "\n";
+    nlohmann::json body{{"message", message}};
+    if (!request_id.empty()) body["request_id"] = request_id;
+    res.body() = body.dump() + "\n";
   }
+  if (!request_id.empty()) res.set(kRequestIdHeader, request_id);
   res.set(bhttp::field::cache_control, "no-store");
   res.keep_alive(keep_alive);
   res.prepare_payload();

@@ -92,14 +92,15 @@ bool is_gateway_header(std::string_view name) {
 
 bool is_managed_header(std::string_view name) {
   return is_gateway_header(name) || folded_starts_with(name, "x-forwarded-") ||
-         is_client_address_header(name) || is_hop_by_hop(name) || folded_equals(name, "content-length") ||
-         folded_equals(name, "host");
+         folded_equals(name, "x-request-id") || is_client_address_header(name) || is_hop_by_hop(name) ||
+         folded_equals(name, "content-length") || folded_equals(name, "host");
 }
 
 bool is_underscore_lookalike(std::string_view name, std::span<const std::string_view> also) {
   if (name.find('_') == std::string_view::npos) return false;
   return is_gateway_header(name) || is_also(name, also) || folded_starts_with(name, "x-forwarded-") ||
-         is_client_address_header(name) || is_hop_by_hop(name) || folded_equals(name, "content-length");
+         folded_equals(name, "x-request-id") || is_client_address_header(name) || is_hop_by_hop(name) ||
+         folded_equals(name, "content-length");
 }
 
 void strip_request_headers(Fields& fields, const RequestHeaderRules& rules) {

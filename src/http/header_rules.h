@@ -21,12 +21,12 @@ using Fields = boost::beast::http::fields;
 bool is_gateway_header(std::string_view name);
 
 // True for the gateway headers above and every header the gateway sets or frames itself: X-Forwarded-*,
-// X-Real-IP, Forwarded, Host, Content-Length and the hop-by-hop headers. Configured static headers
-// (set_request_headers) may not name them.
+// X-Request-Id, X-Real-IP, Forwarded, Host, Content-Length and the hop-by-hop headers. Configured static
+// headers (set_request_headers) may not name them.
 bool is_managed_header(std::string_view name);
 
 // True for a name with '_' that reads as a header the gateway owns or manages once '_' is read as '-':
-// the gateway headers above, the `also` names, X-Forwarded-*, X-Real-IP, Forwarded, and the
+// the gateway headers above, the `also` names, X-Forwarded-*, X-Request-Id, X-Real-IP, Forwarded, and the
 // hop-by-hop and framing headers. Such a header is removed whatever headers_with_underscores says.
 bool is_underscore_lookalike(std::string_view name, std::span<const std::string_view> also = {});
 

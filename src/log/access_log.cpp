@@ -92,6 +92,7 @@ void AccessLogger::log(const AccessRecord& r) {
   } else {
     buffer_ += ",\"policy_rule\":null";
   }
+  field("request_id", r.request_id);
   buffer_ += "}\n";
   if (buffer_.size() >= kFlushThreshold) {
     flush();

@@ -32,8 +32,9 @@ struct AccessRecord {
   std::string_view cert_subject;
   std::string_view verify;
   std::string_view reason;
-  std::string_view consumer;  // username; empty when there is none
-  int policy_rule = -1;       // index of the policy rule that decided; -1: none (logged as null)
+  std::string_view consumer;    // username; empty when there is none
+  int policy_rule = -1;         // index of the policy rule that decided; -1: none (logged as null)
+  std::string_view request_id;  // X-Request-Id
 };
 
 // The destination: stdout, stderr, a file (opened for append), or nothing.

@@ -35,22 +35,23 @@ void log_exchange(log::AccessLogger& log, ClientConnection& client, const Exchan
   r.reason = auth::to_string(ex.reason);
   r.consumer = ex.consumer;
   r.policy_rule = ex.policy_rule;
+  r.request_id = ex.request_id;
   log.log(r);
 }
 
-void log_refusal(const ClientConnection& client, std::string_view host, auth::Reason reason,
-                 std::string_view detail) {
-  spdlog::info("refused {} sni={} host={} reason={} detail=\"{}\"", client.address(), client.sni(), host,
-               auth::to_string(reason), detail);
+void log_refusal(const ClientConnection& client, std::string_view host, std::string_view request_id,
+                 auth::Reason reason, std::string_view detail) {
+  spdlog::info("refused {} sni={} host={} reason={} detail=\"{}\" request_id={}", client.address(),
+               client.sni(), host, auth::to_string(reason), detail, request_id);
 }
 
 void log_denial(ClientConnection& client, const ExchangeRecord& ex, const auth::Decision& decision) {
   if (!spdlog::should_log(spdlog::level::info)) return;
   auto& peer = ex.peer ? *ex.peer : client.peer;
-  spdlog::info("denied {} sni={} host={} route={} reason={} subject=\"{}\" detail=\"{}\"", client.address(),
-               client.sni(), ex.host, ex.route ? ex.route->config->from : "",
+  spdlog::info("denied {} sni={} host={} route={} reason={} subject=\"{}\" detail=\"{}\" request_id={}",
+               client.address(), client.sni(), ex.host, ex.route ? ex.route->config->from : "",
                auth::to_string(decision.reason), peer.present() ? peer.facts().subject_dn : "",
-               decision.detail);
+               decision.detail, ex.request_id);
 }
 
 }  // namespace certgate::request

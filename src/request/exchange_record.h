@@ -20,6 +20,7 @@ struct ExchangeRecord {
   std::string method;
   std::string path;
   std::string host;
+  std::string request_id;  // X-Request-Id: sent upstream, logged, shown on the gateway's own answers
   const proxy::RouteRuntime* route = nullptr;
   auth::PeerCertificate* peer = nullptr;  // the certificate the request was authorized with
   unsigned status = 0;
@@ -37,8 +38,8 @@ void log_exchange(log::AccessLogger& log, ClientConnection& client, const Exchan
 
 // "refused ... reason=... detail=..." at info: a request the gateway answered itself before
 // authorization; the detail is for the operator, never the client.
-void log_refusal(const ClientConnection& client, std::string_view host, auth::Reason reason,
-                 std::string_view detail);
+void log_refusal(const ClientConnection& client, std::string_view host, std::string_view request_id,
+                 auth::Reason reason, std::string_view detail);
 
 // "denied ..." at info: authorization said no.
 void log_denial(ClientConnection& client, const ExchangeRecord& record, const auth::Decision& decision);

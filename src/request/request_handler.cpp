@@ -7,7 +7,9 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "auth/authorizer.h"
+#include "common/refusal_kind.h"
 #include "http/header_rules.h"
+#include "http/request_id.h"
 #include "proxy/cert_forwarding.h"
 #include "proxy/echo_upstream.h"
 #include "proxy/jwks_endpoint.h"
@@ -32,11 +34,21 @@ bool wants_html(Downstream& downstream) {
 
 }  // namespace
 
+// X-Request-Id: a trusted proxy's single, sane value is kept (it already names this request in the
+// proxy's logs); anything else is replaced by a new id.
+std::string RequestHandler::request_id(Downstream& downstream) {
+  const auto& req = downstream.request();
+  const bool trusted =
+      downstream.connection().trusted_input.from_trusted_proxy() && req.count(http::kRequestIdHeader) == 1;
+  return http::choose_request_id(req[http::kRequestIdHeader], trusted, worker_.request_ids);
+}
+
 net::awaitable<bool> RequestHandler::handle(Downstream& downstream, ExchangeRecord& ex,
                                             const std::optional<http::HeaderRefusal>& codec_refusal) {
   auto& req = downstream.request();
   ex.method = std::string(req.method_string());
   ex.path = std::string(req.target());
+  ex.request_id = request_id(downstream);
   // A rejected request's unread body would be taken for the next request: close instead.
   const bool can_keep = downstream.body().done();
 
@@ -130,7 +142,8 @@ std::optional<RequestHandler::EarlyAnswer> RequestHandler::find_route(Downstream
 net::awaitable<bool> RequestHandler::answer_early(Downstream& downstream, ExchangeRecord& ex,
                                                   const EarlyAnswer& answer) {
   ex.reason = answer.reason;
-  if (!answer.detail.empty()) log_refusal(downstream.connection(), ex.host, answer.reason, answer.detail);
+  if (!answer.detail.empty())
+    log_refusal(downstream.connection(), ex.host, ex.request_id, answer.reason, answer.detail);
   co_return co_await reply_error(downstream, ex, answer.status, http::default_message(answer.status),
                                  answer.keep_open);
 }
@@ -156,7 +169,12 @@ net::awaitable<bool> RequestHandler::reply_body_failure(Downstream& downstream, 
 
 net::awaitable<bool> RequestHandler::reply_error(Downstream& downstream, ExchangeRecord& ex, unsigned status,
                                                  std::string_view message, bool keep_open) {
-  auto res = http::make_error_response(status, message, wants_html(downstream), keep_open);
+  // `responses:` may give a refusal of the client's credentials another status (495, 496...).
+  const auto kind = refusal_kind(ex.reason);
+  const auto& responses = ex.route ? ex.route->config->responses : runtime_.config().responses;
+  status = responses.status_for(kind, status);
+  auto res =
+      http::make_error_response(status, message, wants_html(downstream), keep_open, ex.request_id, kind);
   ex.status = status;
   co_return co_await downstream.respond(res, keep_open);
 }
@@ -180,6 +198,7 @@ void RequestHandler::prepare_upstream_request(Downstream& downstream, const Exch
             .trusted_proxy = client.trusted_input.from_trusted_proxy()});
   req.erase(bhttp::field::expect);
   http::set_forwarded_headers(req, client.ip(), original_host.empty() ? ex.host : original_host);
+  req.set(http::kRequestIdHeader, ex.request_id);  // every client copy goes; a trusted one was kept above
   proxy::add_upstream_headers(req, route, decision, *ex.peer, client.forwarding);
   for (const auto& header : route.set_request_headers)
     req.set(header.name, header.value);

@@ -49,6 +49,7 @@ class RequestHandler {
   net::awaitable<bool> answer_echo(Downstream& downstream, ExchangeRecord& record);
   net::awaitable<bool> reply_body_failure(Downstream& downstream, ExchangeRecord& record,
                                           const net::error_code& ec);
+  std::string request_id(Downstream& downstream);
   net::awaitable<bool> reply_error(Downstream& downstream, ExchangeRecord& record, unsigned status,
                                    std::string_view message, bool keep_open);
   void prepare_upstream_request(Downstream& downstream, const ExchangeRecord& record,

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "auth/worker_state.h"
+#include "http/request_id.h"
 #include "log/access_log.h"
 #include "net/asio.h"
 #include "proxy/upstream_pool.h"
@@ -29,6 +30,7 @@ struct WorkerContext {
   log::AccessLogger access_log;
   bool draining = false;
   ConnectionCaps caps;  // this worker's share of the process's caps
+  http::RequestIdGenerator request_ids;
 };
 
 }  // namespace certgate::runtime

@@ -213,8 +213,10 @@ net::awaitable<void> Http1Connection::reply_header_failure(request::ExchangeReco
     ex.reason = auth::Reason::request_timeout;
   }
   if (status == 0) co_return;
-  if (ex.reason == auth::Reason::bad_request) request::log_refusal(client_, "", ex.reason, ec.message());
-  auto res = http::make_error_response(status, http::default_message(status), false, false);
+  ex.request_id = worker_.request_ids.next();  // a header that could not be read has no id to keep
+  if (ex.reason == auth::Reason::bad_request)
+    request::log_refusal(client_, "", ex.request_id, ex.reason, ec.message());
+  auto res = http::make_error_response(status, http::default_message(status), false, false, ex.request_id);
   ex.status = status;
   co_await respond(res, false);
   request::log_exchange(worker_.access_log, client_, ex, tls_.bytes_read(), tls_.bytes_written());

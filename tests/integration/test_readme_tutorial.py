@@ -68,14 +68,14 @@ def test_readme_tutorial_runs_as_written(certgate_bin, tmp_path):
     assert headers["x-client-cert-san"] == "email:alice@example.com"
 
     without = next(out for out in steps.values() if "No required TLS certificate was sent" in out)
-    assert json.loads(without.splitlines()[0]) == {"message": "No required TLS certificate was sent"}
+    assert json.loads(without.splitlines()[0])["message"] == "No required TLS certificate was sent"
     log_line = _log_line(without, "no_certificate")
     assert (log_line["status"], log_line["verify"]) == (401, "NONE")
 
     assert any(re.search(r"decision:\s+accepted", out) for out in steps.values())
 
     revoked = next(out for out in steps.values() if "pki revoke" in out or "failed verification" in out)
-    assert {"message": "TLS certificate failed verification"} in [
-        json.loads(line) for line in revoked.splitlines() if line.startswith('{"message"')]
+    assert "TLS certificate failed verification" in [
+        json.loads(line)["message"] for line in revoked.splitlines() if line.startswith('{"message"')]
     log_line = _log_line(revoked, "revoked")
     assert log_line["status"] == 401

@@ -136,7 +136,7 @@ def expect(gw, std, rp, host, name, status, reason=None):
     if reason is not None:
         assert e["reason"] == reason, e
     if status == 401:
-        assert r.json() == {"message": MSG_FAILED}, r
+        assert r.json()["message"] == MSG_FAILED, r
         assert "revo" not in r.text  # no reason details to the client
     return r, e
 

@@ -109,7 +109,7 @@ def test_signature_algorithm_list(gw, std_pki, spki, host, name, status, reason)
     got, body = _status_and_body(gw, spki, host, spki[name])
     assert got == status, body
     if status == 401:
-        assert body == {"message": MSG_FAILED}
+        assert body["message"] == MSG_FAILED
     e = gw.wait_for_log(lambda e: e.get("host", "").startswith(f"{host}.localhost") and e.get("status") == status
                         and e.get("reason") == reason)
     assert e["reason"] == reason, e

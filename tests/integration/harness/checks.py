@@ -86,15 +86,18 @@ def assert_log(e: dict, *, status: int, reason: str, verify: Optional[str] = Non
 
 
 def assert_json_message(r, status: int, message: Optional[str] = None, exact_body: bool = False) -> None:
-    """Status, Content-Type application/json and a {"message": "..."} body."""
+    """Status, Content-Type application/json and a {"message": "...", "request_id": "..."} body, the id
+    the same as the X-Request-Id response header."""
     assert r.status == status, f"status {r.status} != {status}: {r!r}"
     assert r.media_type == "application/json", f"Content-Type {r.header('content-type')!r}: {r!r}"
     body = r.json()
     assert isinstance(body, dict) and isinstance(body.get("message"), str), r
+    assert body.get("request_id") and body["request_id"] == r.header("X-Request-Id"), r
     if message is not None:
-        assert body == {"message": message}, r
+        assert body == {"message": message, "request_id": body["request_id"]}, r
     if exact_body:
-        assert r.body.strip() == json.dumps({"message": message}, separators=(",", ":")).encode(), r
+        expected = {"message": message, "request_id": body["request_id"]}
+        assert r.body.strip() == json.dumps(expected, separators=(",", ":")).encode(), r
 
 
 def assert_no_reason_leak(r, reasons=REASON_CODES) -> None:
