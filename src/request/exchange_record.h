@@ -21,6 +21,7 @@ struct ExchangeRecord {
   std::string path;
   std::string host;
   const proxy::RouteRuntime* route = nullptr;
+  std::string_view upstream;  // the entry of the route's `to` the request went to (runtime's config)
   auth::PeerCertificate* peer = nullptr;  // the certificate the request was authorized with
   unsigned status = 0;
   auth::Reason reason = auth::Reason::allowed;
