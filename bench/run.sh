@@ -3,10 +3,10 @@
 # in front of one shared upstream, measured by the server's own CPU time per operation.
 #
 # TIME BUDGET (defaults, this 2-core machine): each load run = WARMUP + DURATION + ~0.5 s = ~6.5 s.
-#   4 load scenarios x ROUNDS (3) x servers (2 today, 3 with certgate)   = 24-36 runs  -> 2.6-3.9 min
+#   5 load scenarios x ROUNDS (3) x servers (2 today, 3 with certgate)   = 30-45 runs  -> 3.3-4.9 min
 #   idle scenario: IDLE_CONNS full handshakes + IDLE_HOLD per server     = ~20 s each -> 0.7-1.0 min
 #   setup (PKI, build check, server start, sanity checks, 7 crypto-floor measurements)  -> ~0.3 min
-#   total ~3.5 min now, ~5 min with certgate; hard limit 10 min.
+#   total ~4.5 min now, ~6 min with certgate; hard limit 10 min.
 # Knobs (environment): WORKERS ROUNDS DURATION WARMUP HS_CONNS KA_CONNS KA_THREADS IDLE_CONNS IDLE_HOLD
 #                      SERVERS SCENARIOS BUILD CERTGATE LOADGEN_ARGS (extra loadgen options for experiments)
 #                      NO_INSTALL=1 NO_WRITE=1 (do not touch results/ and docs/) WAIT_QUIET=seconds
@@ -22,7 +22,7 @@ KA_THREADS=${KA_THREADS:-2}    # ... over this many client threads
 IDLE_CONNS=${IDLE_CONNS:-10000}
 IDLE_HOLD=${IDLE_HOLD:-3}      # seconds the idle connections are held (RSS read 1 s after the last one opened)
 SERVERS=${SERVERS:-"nginx haproxy certgate"}
-SCENARIOS=${SCENARIOS:-"full13 resume13 keepalive full12 idle"}
+SCENARIOS=${SCENARIOS:-"full13 resume13 keepalive keepalive_https full12 idle"}
 JOBS=${JOBS:-2}
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -130,9 +130,9 @@ pki() {
 (pki) > "$WORK/pki.log" 2>&1 || { cat "$WORK/pki.log" >&2; die "PKI creation failed"; }
 
 # ------------------------------------------------------------------------------------------- free ports
-read -r UP_PORT NGINX_PORT HAPROXY_PORT CERTGATE_PORT < <(python3 - <<'EOF'
+read -r UP_PORT NGINX_PORT HAPROXY_PORT CERTGATE_PORT UP_TLS_PORT < <(python3 - <<'EOF'
 import socket
-socks = [socket.socket() for _ in range(4)]
+socks = [socket.socket() for _ in range(5)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))
@@ -164,6 +164,18 @@ http {
       return 200 "certgate bench upstream: hello\n";
     }
   }
+  # The same answer over TLS (keepalive_https: each server proxies /tls-upstream/ here with verification).
+  server {
+    listen 127.0.0.1:$UP_TLS_PORT ssl;
+    ssl_certificate $WORK/server.pem;
+    ssl_certificate_key $WORK/server.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / {
+      default_type text/plain;
+      add_header X-Upstream-Saw-Subject "\$http_x_client_subject\$http_x_client_cert_subject_dn" always;
+      return 200 "certgate bench upstream: hello\n";
+    }
+  }
 }
 EOF
 
@@ -183,6 +195,11 @@ http {
     keepalive 64;
     keepalive_requests 1000000;
   }
+  upstream backend_tls {
+    server 127.0.0.1:$UP_TLS_PORT;
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
   server {
     listen 127.0.0.1:$NGINX_PORT ssl;
     server_name localhost bench.localhost;
@@ -195,6 +212,18 @@ http {
     ssl_verify_depth 1;
     location / {
       proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Client-Subject \$ssl_client_s_dn;
+      proxy_set_header X-Client-Fingerprint \$ssl_client_fingerprint;
+    }
+    location /tls-upstream/ {
+      proxy_pass https://backend_tls;
+      proxy_ssl_verify on;
+      proxy_ssl_trusted_certificate $WORK/ca.pem;
+      proxy_ssl_name localhost;
+      proxy_ssl_server_name on;
+      proxy_ssl_session_reuse on;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header X-Client-Subject \$ssl_client_s_dn;
@@ -225,10 +254,14 @@ frontend fe
   bind 127.0.0.1:$HAPROXY_PORT ssl crt $WORK/server-haproxy.pem ca-file $WORK/ca.pem verify required
   http-request set-header X-Client-Subject %{+Q}[ssl_c_s_dn]
   http-request set-header X-Client-SHA1 %[ssl_c_sha1,hex]
+  use_backend be_tls if { path_beg /tls-upstream/ }
   default_backend be
 backend be
   http-reuse always
   server up 127.0.0.1:$UP_PORT
+backend be_tls
+  http-reuse always
+  server up_tls 127.0.0.1:$UP_TLS_PORT ssl verify required ca-file $WORK/ca.pem sni str(localhost)
 EOF
 
 cat > "$WORK/certgate.yaml" <<EOF
@@ -243,6 +276,10 @@ mtls: { mode: required, max_verify_depth: 1 }
 routes:
   - from: https://localhost
     to: http://127.0.0.1:$UP_PORT
+  - from: https://localhost/tls-upstream
+    to: https://127.0.0.1:$UP_TLS_PORT
+    tls_custom_ca_file: $WORK/ca.pem
+    tls_upstream_server_name: localhost
 EOF
 
 # -------------------------------------------------------------------------------------------- start servers
@@ -316,7 +353,7 @@ done
 log "servers: upstream :$UP_PORT, $(for s in "${ACTIVE[@]}"; do printf '%s :%s (pid %s) ' "$s" "${PORT[$s]}" "${SPID[$s]}"; done)"
 
 LG_COMMON=(--host 127.0.0.1 --sni localhost --cert "$WORK/client.pem" --key "$WORK/client.key"
-           --cacert "$WORK/ca.pem" --path / --json)
+           --cacert "$WORK/ca.pem" --json)
 
 # ------------------------------------------------------------------------------------------ sanity checks
 # One mTLS request through each server: 200, and the upstream saw the client subject.
@@ -343,6 +380,17 @@ for s in "${ACTIVE[@]}"; do
 done
 ACTIVE=("${SANE[@]}")
 ((${#ACTIVE[@]} > 0)) || die "no server to benchmark"
+# keepalive_https: each server must reach the TLS upstream (verified against the bench CA) before it is measured.
+if [[ " $SCENARIOS " == *" keepalive_https "* ]]; then
+  for s in "${ACTIVE[@]}"; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$WORK/ca.pem" --cert "$WORK/client.pem" \
+          --key "$WORK/client.key" --resolve "localhost:${PORT[$s]}:127.0.0.1" \
+          "https://localhost:${PORT[$s]}/tls-upstream/" || true)
+    [[ $code == 200 ]] || { show_log "$WORK/$s.out"; [[ -f "$WORK/$s.err" ]] && show_log "$WORK/$s.err"
+                            die "$s: request through the https:// upstream got '${code:-000}'"; }
+    log "$s: mTLS request through the https:// upstream -> $code"
+  done
+fi
 
 # ------------------------------------------------------------------------------------------- crypto floor
 # Measured before every scenario and at the end (the VM's speed drifts by several % over minutes); the
@@ -359,13 +407,16 @@ RUNS=$WORK/runs.jsonl
 
 # run_one SCENARIO SERVER ROUND
 run_one() {
-  local sc=$1 s=$2 r=$3 args=()
+  local sc=$1 s=$2 r=$3 args=(--path /)
   case $sc in
-    full13)    args=(--tls 1.3 --connections "$HS_CONNS" --threads "$HS_CONNS" --requests-per-conn 1) ;;
-    resume13)  args=(--tls 1.3 --connections "$HS_CONNS" --threads "$HS_CONNS" --requests-per-conn 1 --resume) ;;
-    full12)    args=(--tls 1.2 --connections "$HS_CONNS" --threads "$HS_CONNS" --requests-per-conn 1) ;;
-    keepalive) args=(--tls 1.3 --connections "$KA_CONNS" --threads "$KA_THREADS" --requests-per-conn 0) ;;
-    idle)      args=(--tls 1.3 --idle "$IDLE_CONNS" --connections 64 --threads 2 --duration "$IDLE_HOLD") ;;
+    full13)    args+=(--tls 1.3 --connections "$HS_CONNS" --threads "$HS_CONNS" --requests-per-conn 1) ;;
+    resume13)  args+=(--tls 1.3 --connections "$HS_CONNS" --threads "$HS_CONNS" --requests-per-conn 1 --resume) ;;
+    full12)    args+=(--tls 1.2 --connections "$HS_CONNS" --threads "$HS_CONNS" --requests-per-conn 1) ;;
+    keepalive) args+=(--tls 1.3 --connections "$KA_CONNS" --threads "$KA_THREADS" --requests-per-conn 0) ;;
+    # The same through each server's https:// upstream (nginx: proxy_pass https:// with proxy_ssl_verify).
+    keepalive_https) args=(--path /tls-upstream/ --tls 1.3 --connections "$KA_CONNS" --threads "$KA_THREADS"
+                           --requests-per-conn 0) ;;
+    idle)      args+=(--tls 1.3 --idle "$IDLE_CONNS" --connections 64 --threads 2 --duration "$IDLE_HOLD") ;;
     *) die "unknown scenario $sc" ;;
   esac
   [[ $sc == idle ]] || args+=(--duration "$DURATION" --warmup "$WARMUP")
@@ -399,7 +450,7 @@ if j["mode"] == "idle":
           f" -> {i['rss_held_kb']/1024:.1f} MiB ({i['rss_per_conn_kb']:.1f} KiB/conn), open {i['open_s']:.1f} s,"
           f" {i['server_cpu_per_handshake_us']:.0f} us/handshake, errors {j['errors_total']}")
 else:
-    hs = sc != "keepalive"
+    hs = not sc.startswith("keepalive")
     per = s.get("cpu_per_handshake_us" if hs else "cpu_per_request_us", 0)
     rate = j["handshakes_per_s"] if hs else j["requests_per_s"]
     lat = j["latency_us"]["request"]

@@ -141,6 +141,31 @@ struct Upstream {
   std::string text;       // as written, for logs
 };
 
+// How a route with several upstream endpoints (a list in `to`, or a name with several addresses) picks one.
+enum class LbPolicy { round_robin, least_request, random };
+
+// Active health checks (`health_check`): a GET of `path` to every endpoint each `interval`; a 2xx within
+// `timeout` is a success. `unhealthy` failures in a row mark the endpoint down, `healthy` successes up.
+struct HealthCheck {
+  std::string path;
+  Duration interval = std::chrono::seconds(5);
+  Duration timeout = std::chrono::seconds(2);
+  int healthy = 2;
+  int unhealthy = 3;
+};
+
+// The upstreams of an http:// or https:// route and how requests are spread over them (docs/configuration.md,
+// "Several upstreams").
+struct UpstreamBalancing {
+  std::vector<Upstream> targets;  // every entry of `to` (one for the single-string form), one scheme
+  LbPolicy policy = LbPolicy::round_robin;
+  // Passive health: an endpoint that refuses a connection or does not accept it in time is skipped this
+  // long (passive_health.eject_for; 0: never skipped, only the next one tried).
+  Duration eject_for = std::chrono::seconds(10);
+  std::optional<HealthCheck> health_check;
+  Duration dns_refresh = std::chrono::seconds(30);  // host names are resolved again this often
+};
+
 // Envoy's forward_client_cert_details modes (docs/forwarding.md).
 enum class XfccMode { sanitize, forward_only, append_forward, sanitize_set };
 
@@ -304,7 +329,8 @@ struct Route {
   std::string host;              // lowercased, no port
   std::string path_prefix;       // "/" at least
   std::optional<uint16_t> port;  // only listeners on this port serve the route
-  Upstream to;
+  Upstream to;                   // the first (or only) upstream; its scheme and base path are the route's
+  UpstreamBalancing upstreams;   // http:// and https:// routes: all of `to`
   bool preserve_host = false;
   bool allow_websockets = false;  // WebSocket upgrades are authorized like any request, then tunnelled
   MtlsSettings mtls_overrides;

@@ -15,6 +15,7 @@
 #include "config/revocation_loader.h"
 #include "config/signature_algorithm_loader.h"
 #include "config/tls_loader.h"
+#include "config/upstream_loader.h"
 #include "config/url.h"
 #include "config/yaml_checks.h"
 #include "config/yaml_reader.h"
@@ -366,26 +367,12 @@ class Loader {
 
   Route route(const YAML::Node& n) {
     r_.expect_map(n, "a route",
-                  {"from",
-                   "to",
-                   "mtls",
-                   "headers",
-                   "preserve_host",
-                   "allow_websockets",
-                   "max_request_body",
-                   "identity",
-                   "policy",
-                   kTcpRouteKeys[0],
-                   "idle_timeout",
-                   "timeout",
-                   "set_request_headers",
-                   "preserve_host_header",
-                   "tls_custom_ca_file",
-                   "tls_upstream_server_name",
-                   "tls_skip_verify",
-                   "tls_client_cert_file",
-                   "tls_client_key_file",
-                   "responses"});
+                  {"from", "to", "mtls", "headers", "preserve_host", "allow_websockets", "max_request_body",
+                   "identity", "policy", kTcpRouteKeys[0], "idle_timeout", "timeout", "set_request_headers",
+                   "preserve_host_header", "tls_custom_ca_file", "tls_upstream_server_name",
+                   "tls_skip_verify", "tls_client_cert_file", "tls_client_key_file",
+                   // kBalancingKeys (config/upstream_loader.h)
+                   "lb_policy", "passive_health", "health_check", "dns_refresh", "responses"});
     Route route;
     route.mark = r_.mark(n);
     const auto from = n["from"];
@@ -399,9 +386,7 @@ class Loader {
     route.host = f->host;
     route.path_prefix = f->path_prefix;
     route.port = f->port;
-    auto u = parse_to_url(r_.scalar(to, "to"), reason);
-    if (!u) r_.fail(to, reason);
-    route.to = *u;
+    load_upstreams(r_, n, route);
     load_tcp_route_options(r_, n, route);
     load_upstream_tls(n, route);
     if (auto p = n["preserve_host"]) route.preserve_host = r_.boolean(p, "preserve_host");

@@ -6,15 +6,15 @@
 
 #include "auth/route_access.h"
 #include "net/asio.h"
+#include "proxy/upstream_set.h"
 #include "tls/upstream_tls.h"
 
 namespace certgate::proxy {
 
 struct RouteRuntime : auth::RouteAccess {
-  std::vector<net::tcp::endpoint> upstream_endpoints;
-  std::string upstream_authority;  // Host header for the upstream: "host" or "host:port"
-  std::string pool_key;            // routes to the same upstream share idle connections
-  std::shared_ptr<const tls::UpstreamTls> upstream_tls;  // https:// upstreams
+  UpstreamSet upstreams;  // http:// and https:// routes: every upstream, balanced per worker
+  std::vector<net::tcp::endpoint> upstream_endpoints;  // tcp:// routes
+  std::string upstream_authority;  // Host header for the first upstream: "host" or "host:port"
 };
 
 }  // namespace certgate::proxy

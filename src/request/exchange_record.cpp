@@ -16,7 +16,7 @@ void log_exchange(log::AccessLogger& log, ClientConnection& client, const Exchan
   r.path = ex.path;
   if (ex.route) {
     r.route = ex.route->config->from;
-    r.upstream = ex.route->config->to.text;
+    r.upstream = ex.upstream.empty() ? std::string_view(ex.route->config->to.text) : ex.upstream;
   }
   r.status = ex.status;
   r.bytes_in = bytes_in - ex.bytes_in_start;

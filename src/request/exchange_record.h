@@ -22,6 +22,7 @@ struct ExchangeRecord {
   std::string host;
   std::string request_id;  // X-Request-Id: sent upstream, logged, shown on the gateway's own answers
   const proxy::RouteRuntime* route = nullptr;
+  std::string_view upstream;  // the entry of the route's `to` the request went to (runtime's config)
   auth::PeerCertificate* peer = nullptr;  // the certificate the request was authorized with
   unsigned status = 0;
   auth::Reason reason = auth::Reason::allowed;

@@ -245,6 +245,7 @@ net::awaitable<bool> RequestHandler::forward(Downstream& downstream, ExchangeRec
   {  // the exchange leaves the worker's registry before the client hears about a failure
     UpstreamExchange exchange(worker_, runtime_.config(), *ex.route, downstream.connection());
     result = co_await exchange.run(downstream, upgrade);
+    ex.upstream = exchange.upstream_text();
   }
   using Kind = ExchangeResult::Kind;
   switch (result.kind) {

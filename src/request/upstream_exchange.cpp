@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/beast/http/parser.hpp>
 
@@ -48,30 +49,56 @@ void UpstreamExchange::on_deadline() {
   if (socket_) socket_->cancel(ec);
 }
 
+// Connects to the leased endpoint. One that refuses or does not accept in time is skipped for a while
+// (passive health), and the request, which has sent nothing yet, goes to the next endpoint the route's
+// policy picks; every endpoint is tried at most once.
 net::awaitable<bool> UpstreamExchange::connect(proxy::UpstreamStream& into) {
+  std::vector<proxy::Balancer::Endpoint*> tried;
+  for (;;) {
+    if (co_await connect_to(into, *lease_)) break;
+    if (tls_failed_ || (deadline_ && runtime::Clock::now() >= *deadline_)) co_return false;
+    const auto now = runtime::Clock::now();
+    if (!tls_handshake_started_) balancer_->eject(*lease_, now);
+    tried.push_back(&*lease_);
+    auto* next = balancer_->pick(now, tried);
+    if (!next) co_return false;
+    lease_.take(*balancer_, *next);
+    into = proxy::UpstreamStream(net::tcp::socket(worker_.io));
+    timed_out_ = false;
+  }
+  co_return true;
+}
+
+net::awaitable<bool> UpstreamExchange::connect_to(proxy::UpstreamStream& into,
+                                                  const proxy::Balancer::Endpoint& endpoint) {
+  tls_handshake_started_ = false;
   auto& socket = into.socket();
   socket_ = &socket;
   arm_until(earliest(runtime::Clock::now() + config_.timeouts.upstream_connect));
-  auto [ec, endpoint] =
-      co_await net::asio::async_connect(socket, route_.upstream_endpoints, net::use_nothrow);
+  const std::array<net::tcp::endpoint, 1> address{endpoint.address};
+  auto [ec, connected] = co_await net::asio::async_connect(socket, address, net::use_nothrow);
   disarm();
   socket_ = nullptr;
   if (ec) {
-    spdlog::warn("{} cannot connect to upstream {}: {}", client_.address(), route_.config->to.text,
+    spdlog::warn("{} cannot connect to upstream {}: {}", client_.address(), endpoint.text,
                  timed_out_ ? "timed out" : ec.message());
     co_return false;
   }
   socket.set_option(net::tcp::no_delay(true), ec);
-  if (route_.upstream_tls) co_return co_await start_tls(into);
+  if (target().tls) {
+    tls_handshake_started_ = true;
+    co_return co_await start_tls(into);
+  }
   co_return true;
 }
 
 net::awaitable<bool> UpstreamExchange::start_tls(proxy::UpstreamStream& stream) {
-  auto ssl = route_.upstream_tls->new_connection();
+  const auto& upstream_tls = *target().tls;
+  auto ssl = upstream_tls.new_connection();
   if (!ssl) {
     tls_failed_ = true;
     spdlog::warn("{} upstream {} failed: reason=upstream_tls_failed detail=\"{}\"", client_.address(),
-                 route_.config->to.text, pki::take_openssl_errors());
+                 lease_->text, pki::take_openssl_errors());
     co_return false;
   }
   stream.start_tls(std::move(ssl));
@@ -84,19 +111,19 @@ net::awaitable<bool> UpstreamExchange::start_tls(proxy::UpstreamStream& stream) 
   socket_ = nullptr;
   if (!ec) co_return true;
   if (timed_out_) {
-    spdlog::warn("{} upstream {} failed: TLS handshake timed out", client_.address(), route_.config->to.text);
+    spdlog::warn("{} upstream {} failed: TLS handshake timed out", client_.address(), lease_->text);
     co_return false;
   }
   tls_failed_ = true;
   std::string detail(tls.verification_error());
   if (detail.empty()) detail = tls.last_error().empty() ? ec.message() : tls.last_error();
   spdlog::warn("{} upstream {} failed: reason=upstream_tls_failed name={} detail=\"{}\"", client_.address(),
-               route_.config->to.text, route_.upstream_tls->server_name(), detail);
+               lease_->text, upstream_tls.server_name(), detail);
   co_return false;
 }
 
 ExchangeResult UpstreamExchange::failed(std::string_view what, const error_code& ec) {
-  spdlog::warn("{} upstream {} failed: {}", client_.address(), route_.config->to.text,
+  spdlog::warn("{} upstream {} failed: {}", client_.address(), lease_->text,
                timed_out_ ? what : ec.message());
   return {Kind::upstream_failed, 0, ec, false, timed_out_};
 }
@@ -110,16 +137,26 @@ net::awaitable<ExchangeResult> UpstreamExchange::run(Downstream& downstream, boo
   if (route.timeout) deadline_ = runtime::Clock::now() + *route.timeout;
   const auto per_read = route.idle_timeout.value_or(timeouts.upstream_response);
   error_code ec;
+  balancer_ = &worker_.balancers.get(route_.upstreams);
+  auto* endpoint = balancer_->pick(runtime::Clock::now());
+  if (!endpoint) {  // every address of every upstream went away in DNS refreshes
+    spdlog::warn("{} upstream {} failed: no address", client_.address(), route.to.text);
+    co_return ExchangeResult{Kind::upstream_failed, 0, {}, false};
+  }
+  lease_.take(*balancer_, *endpoint);
   for (int attempt = 0;; ++attempt) {
     // 1. A pooled connection, or a new one (always for the retry: the pool may hold more stale ones).
     std::optional<proxy::UpstreamStream> upstream;
-    if (attempt == 0) upstream = worker_.upstreams.take(route_.pool_key);
+    if (attempt == 0) upstream = worker_.upstreams.take(lease_->pool_key);
     const bool reused = upstream.has_value();
     if (!upstream) {
       upstream.emplace(net::tcp::socket(worker_.io));
       if (!co_await connect(*upstream))
         co_return ExchangeResult{Kind::upstream_failed, 0, {}, false, timed_out_, tls_failed_};
     }
+    // The Host header names the upstream that was picked (with one upstream, the handler has set it).
+    if (!route.preserve_host && route_.upstreams.targets.size() > 1)
+      req.set(bhttp::field::host, target().authority);
     socket_ = &upstream->socket();
     runtime::TimedStream up(*upstream, *this, timed_out_, per_read, deadline_);
 
@@ -170,7 +207,7 @@ net::awaitable<ExchangeResult> UpstreamExchange::run(Downstream& downstream, boo
     socket_ = nullptr;
     const unsigned status = res.result_int();
     if (outcome.failure == http::RelayFailure::input) {  // the client got part of a response
-      spdlog::warn("{} upstream {} response truncated: {}", client_.address(), route_.config->to.text,
+      spdlog::warn("{} upstream {} response truncated: {}", client_.address(), lease_->text,
                    timed_out_ ? "no data in time" : outcome.ec.message());
       co_return ExchangeResult{Kind::upstream_truncated, status, outcome.ec, false, timed_out_};
     }
@@ -179,7 +216,7 @@ net::awaitable<ExchangeResult> UpstreamExchange::run(Downstream& downstream, boo
       co_return ExchangeResult{Kind::client_gone, status, outcome.ec};
     }
     if (upstream_keep_alive && !upgrade && response->is_done() && buffer.size() == 0 && !timed_out_)
-      worker_.upstreams.give_back(route_.pool_key, std::move(*upstream));
+      worker_.upstreams.give_back(lease_->pool_key, std::move(*upstream));
     // A refused upgrade may have left the client's bytes unframed: that connection does not go on.
     co_return ExchangeResult{Kind::done, status, {}, outcome.keep_open && !upgrade};
   }

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "config/config.h"
+#include "proxy/balancer.h"
 #include "proxy/route.h"
 #include "proxy/upstream_stream.h"
 #include "request/downstream.h"
@@ -43,9 +44,16 @@ class UpstreamExchange final : public runtime::Watched {
   net::awaitable<ExchangeResult> run(Downstream& downstream, bool upgrade);
 
   void on_deadline() override;
+  // The entry of the route's `to` the request went to last ("" before one was picked); it lives in the
+  // route's config generation.
+  std::string_view upstream_text() const {
+    return lease_ ? std::string_view(route_.upstreams.targets[lease_->target].text) : std::string_view();
+  }
 
  private:
   net::awaitable<bool> connect(proxy::UpstreamStream& into);
+  net::awaitable<bool> connect_to(proxy::UpstreamStream& into, const proxy::Balancer::Endpoint& endpoint);
+  const proxy::UpstreamTarget& target() const { return balancer_->targets()[lease_->target]; }
   // https:// upstreams: the TLS handshake on the new connection, verified as the route says.
   net::awaitable<bool> start_tls(proxy::UpstreamStream& stream);
   net::awaitable<ExchangeResult> tunnel(Downstream& downstream, proxy::UpstreamStream& upstream,
@@ -60,9 +68,12 @@ class UpstreamExchange final : public runtime::Watched {
   const config::Config& config_;
   const proxy::RouteRuntime& route_;
   const ClientConnection& client_;
-  net::tcp::socket* socket_ = nullptr;  // what a deadline cancels
+  proxy::Balancer* balancer_ = nullptr;  // the worker's, for the route's upstreams
+  proxy::Lease lease_;                   // the endpoint this request goes to
+  net::tcp::socket* socket_ = nullptr;   // what a deadline cancels
   bool timed_out_ = false;
   bool tls_failed_ = false;
+  bool tls_handshake_started_ = false;                  // a TLS failure is no reason to skip the endpoint
   std::optional<runtime::Clock::time_point> deadline_;  // the route's timeout
 };
 

@@ -20,19 +20,24 @@ namespace {
 
 using net::error_code;
 
-std::vector<net::tcp::endpoint> resolve_upstream(const config::Route& route) {
+std::vector<net::tcp::endpoint> resolve_upstream(const config::Route& route, const config::Upstream& to) {
   net::asio::io_context io;
   net::tcp::resolver resolver(io);
   error_code ec;
-  auto results = resolver.resolve(route.to.host, std::to_string(route.to.port), ec);
+  auto results = resolver.resolve(to.host, std::to_string(to.port), ec);
   if (ec || results.empty()) {
-    throw config::ConfigError(route.mark,
-                              "cannot resolve upstream host '" + route.to.host + "': " + ec.message());
+    throw config::ConfigError(route.mark, "cannot resolve upstream host '" + to.host + "': " + ec.message());
   }
   std::vector<net::tcp::endpoint> out;
   for (const auto& entry : results)
     out.push_back(entry.endpoint());
   return out;
+}
+
+bool is_address(const std::string& host) {
+  error_code ec;
+  net::asio::ip::make_address(host, ec);
+  return !ec;
 }
 
 std::string authority(const config::Upstream& to) {
@@ -146,24 +151,59 @@ void Runtime::compile_routes() {
       if (!route.mtls.crl_file.file.empty()) rt.crl_file = crl_file_for(route.mtls.crl_file, rt.trust);
     }
     if (route.to.kind == config::UpstreamKind::http) {
-      rt.upstream_endpoints = resolve_upstream(route);
-      rt.upstream_authority = authority(route.to);
-      rt.pool_key = route.to.host + ":" + std::to_string(route.to.port);
-      if (route.to.tls) {
-        rt.upstream_tls = tls::UpstreamTls::build(route.upstream_tls, route.to.host);
-        if (route.upstream_tls.skip_verify) {
-          spdlog::warn("{}:{}: route {} does not verify its upstream's certificate (tls_skip_verify)",
-                       route.mark.file, route.mark.line, route.from);
-        }
-        // Pooled TLS connections carry the route's TLS settings (client certificate, name, trust).
-        rt.pool_key = "https://" + rt.pool_key + "#" +
-                      std::to_string(reinterpret_cast<std::uintptr_t>(rt.upstream_tls.get()));
-      }
+      rt.upstreams = compile_upstreams(route);
+      rt.upstream_authority = rt.upstreams.targets.front().authority;
     } else if (route.to.kind == config::UpstreamKind::tcp) {
-      rt.upstream_endpoints = resolve_upstream(route);
+      rt.upstream_endpoints = resolve_upstream(route, route.to);
     }
     routes_.push_back(std::move(rt));
   }
+}
+
+// Each entry of `to` gets its Host header, its pool key, its addresses (resolved now; a name fails the load
+// when it does not resolve) and, for https://, its own TLS context (SNI and name check are per host).
+proxy::UpstreamSet Runtime::compile_upstreams(const config::Route& route) {
+  proxy::UpstreamSet set;
+  set.settings = route.upstreams;
+  for (const auto& to : route.upstreams.targets) {
+    proxy::UpstreamTarget target;
+    target.text = to.text;
+    target.host = to.host;
+    target.port = to.port;
+    target.authority = authority(to);
+    target.addresses = resolve_upstream(route, to);
+    target.is_name = !is_address(to.host);
+    target.pool_key = to.host + ":" + std::to_string(to.port);
+    if (to.tls) {
+      target.tls = tls::UpstreamTls::build(route.upstream_tls, to.host);
+      if (route.upstream_tls.skip_verify && set.targets.empty()) {
+        spdlog::warn("{}:{}: route {} does not verify its upstream's certificate (tls_skip_verify)",
+                     route.mark.file, route.mark.line, route.from);
+      }
+      // Pooled TLS connections carry the route's TLS settings (client certificate, name, trust).
+      target.pool_key = "https://" + target.pool_key + "#" +
+                        std::to_string(reinterpret_cast<std::uintptr_t>(target.tls.get()));
+    }
+    set.key += target.pool_key + " ";
+    set.targets.push_back(std::move(target));
+  }
+  const auto& b = route.upstreams;
+  set.key += std::to_string(static_cast<int>(b.policy)) + " " + std::to_string(b.eject_for.count()) + " " +
+             std::to_string(b.dns_refresh.count());
+  if (const auto& hc = b.health_check) {
+    set.key += " " + hc->path + " " + std::to_string(hc->interval.count()) + " " +
+               std::to_string(hc->timeout.count()) + " " + std::to_string(hc->healthy) + " " +
+               std::to_string(hc->unhealthy);
+  }
+  return set;
+}
+
+std::vector<const proxy::UpstreamSet*> Runtime::upstream_sets() const {
+  std::vector<const proxy::UpstreamSet*> out;
+  for (const auto& route : routes_) {
+    if (!route.upstreams.targets.empty()) out.push_back(&route.upstreams);
+  }
+  return out;
 }
 
 void Runtime::compile_listeners() {

@@ -49,6 +49,8 @@ class Runtime {
   std::span<const std::string_view> extra_gateway_headers() const { return extra_gateway_headers_; }
   const std::deque<ListenerRuntime>& listeners() const { return listeners_; }
   const std::deque<proxy::RouteRuntime>& routes() const { return routes_; }
+  // The upstream sets of the http:// and https:// routes (for the workers' Balancers).
+  std::vector<const proxy::UpstreamSet*> upstream_sets() const;
   // Every CRL file the routes use, for the watcher (revocation::Service::watch).
   const std::vector<std::shared_ptr<revocation::CrlFile>>& crl_files() const { return crl_files_; }
 
@@ -59,6 +61,7 @@ class Runtime {
   std::shared_ptr<revocation::CrlFile> crl_file_for(const config::CrlFileSource& source,
                                                     const std::shared_ptr<const pki::TrustBundle>& bundle);
   void compile_routes();
+  proxy::UpstreamSet compile_upstreams(const config::Route& route);
   void compile_listeners();
   void compile_jwt_keys(const Runtime* previous);
   void collect_gateway_headers();

@@ -1,5 +1,5 @@
-// What a connection may use of its worker: the worker's own pool, log buffer and registry. All of it
-// belongs to one thread, so nothing here needs a lock.
+// What a connection may use of its worker: the worker's own pool, balancers, log buffer and registry. All of
+// it belongs to one thread, so nothing here needs a lock.
 #pragma once
 
 #include <boost/asio/post.hpp>
@@ -8,6 +8,7 @@
 #include "http/request_id.h"
 #include "log/access_log.h"
 #include "net/asio.h"
+#include "proxy/balancers.h"
 #include "proxy/upstream_pool.h"
 #include "runtime/connection_caps.h"
 #include "runtime/connection_registry.h"
@@ -25,6 +26,9 @@ struct WorkerContext {
   // authorization state their suspended checks refer to.
   auth::WorkerState auth;  // chain cache, revocation cache and counters, warning limiter
   ConnectionRegistry connections;
+  // Upstream balancing state (endpoints, in-flight counts, health marks); before the loop, because the
+  // exchanges, checks and lookups suspended in it refer to it until the loop's destruction ends them.
+  proxy::Balancers balancers;
   net::asio::io_context io{1};
   proxy::UpstreamPool upstreams;
   log::AccessLogger access_log;

@@ -28,6 +28,7 @@ Worker::Worker(std::size_t index, std::shared_ptr<log::AccessLogSink> sink,
       refusals_(refusals),
       per_ip_(per_ip) {
   ctx_.caps = caps;
+  ctx_.balancers.adopt(runtime_->upstream_sets());
 }
 
 Worker::~Worker() {
@@ -65,7 +66,10 @@ void Worker::join() {
 }
 
 void Worker::install(std::shared_ptr<const runtime::Runtime> runtime) {
-  net::asio::post(ctx_.io, [this, runtime = std::move(runtime)]() mutable { runtime_ = std::move(runtime); });
+  net::asio::post(ctx_.io, [this, runtime = std::move(runtime)]() mutable {
+    runtime_ = std::move(runtime);
+    ctx_.balancers.adopt(runtime_->upstream_sets());
+  });
 }
 
 void Worker::drain() {
@@ -77,6 +81,7 @@ void Worker::drain() {
     }
     ctx_.connections.drain();
     ctx_.upstreams.clear();
+    ctx_.balancers.stop();
   });
 }
 
@@ -139,6 +144,7 @@ net::awaitable<void> Worker::tick() {
     const auto now = runtime::Clock::now();
     ctx_.connections.tick(now);
     ctx_.upstreams.expire(now, kUpstreamIdleLimit);
+    ctx_.balancers.tick(now, ctx_.io);
     ctx_.access_log.flush();
     refusals_.report(now);
     if (ctx_.draining && ctx_.connections.empty()) co_return;  // nothing left: the loop ends

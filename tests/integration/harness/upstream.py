@@ -7,6 +7,7 @@ Endpoints (any method):
   /slow?ms=N         sleeps N ms, then answers like the catch-all
   /chunked           answers with Transfer-Encoding: chunked, CHUNKS joined == CHUNKED_BODY
   /bytes?n=N[&chunked=1]   answers N deterministic bytes (pattern_bytes), Content-Length or chunked
+  /whoami            200 {"port": <the upstream's listening port>} (which upstream answered)
   /upload            consumes the request body (Content-Length or chunked) counting bytes and hashing
                      them without storing them; answers {"bytes": n, "sha256": hex, ...}
   anything else      200 JSON describing the request (see describe())
@@ -155,6 +156,9 @@ class _Handler(BaseHTTPRequestHandler):
 
         rec.body_length = self._read_body()
 
+        if path == "/whoami":
+            self._send(200, json.dumps({"port": self.server.server_address[1]}).encode())
+            return
         if path.startswith("/status/"):
             code = int(path.split("/")[2])
             body = json.dumps({"status": code}).encode()
@@ -215,8 +219,9 @@ class _Server(ThreadingHTTPServer):
 
 
 class Upstream:
-    def __init__(self, host: str = "127.0.0.1"):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
         self.host = host
+        self.fixed_port = port
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
@@ -224,7 +229,7 @@ class Upstream:
         self.thread: Optional[threading.Thread] = None
 
     def start(self) -> "Upstream":
-        self.server = _Server((self.host, 0), _Handler)
+        self.server = _Server((self.host, self.fixed_port), _Handler)
         self.server.upstream = self  # type: ignore[attr-defined]
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
@@ -276,3 +281,15 @@ class Upstream:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def main() -> None:
+    """`python3 upstream.py [PORT]`: serve until killed (see harness.upstream_process); prints the port."""
+    import sys
+    up = Upstream(port=int(sys.argv[1]) if len(sys.argv) > 1 else 0).start()
+    print(up.port, flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
