@@ -15,6 +15,8 @@ struct RouteRuntime : auth::RouteAccess {
   std::string upstream_authority;  // Host header for the upstream: "host" or "host:port"
   std::string pool_key;            // routes to the same upstream share idle connections
   std::shared_ptr<const tls::UpstreamTls> upstream_tls;  // https:// upstreams
+  // The route's label slot in the workers' metrics (Runtime::route_labels); stable across reloads.
+  std::size_t metrics_slot = 0;
 };
 
 }  // namespace certgate::proxy

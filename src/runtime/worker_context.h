@@ -10,6 +10,7 @@
 #include "proxy/upstream_pool.h"
 #include "runtime/connection_caps.h"
 #include "runtime/connection_registry.h"
+#include "runtime/worker_metrics.h"
 
 namespace certgate::runtime {
 
@@ -24,6 +25,9 @@ struct WorkerContext {
   // authorization state their suspended checks refer to.
   auth::WorkerState auth;  // chain cache, revocation cache and counters, warning limiter
   ConnectionRegistry connections;
+  // Written by this worker's thread only, read by the admin API's scrapes; before the loop, as the
+  // connections destroyed with it hold gauge tokens.
+  WorkerMetrics metrics;
   net::asio::io_context io{1};
   proxy::UpstreamPool upstreams;
   log::AccessLogger access_log;
