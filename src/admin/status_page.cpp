@@ -10,8 +10,9 @@ body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:8
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.5em}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:4px 6px;border-bottom:1px solid #ddd;vertical-align:top;word-break:break-word}
-th{background:#f3f3f3}
+th,td{text-align:left;padding:4px 6px;border-bottom:1px solid #ddd;vertical-align:top;overflow-wrap:break-word}
+th{background:#f3f3f3;white-space:nowrap}
+code{white-space:nowrap}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px}dt{font-weight:600}dd{margin:0}
 .ok{background:#e3f5e1}.warn{background:#fff4cc}.crit{background:#fde0dc}.expired{background:#f7b9b0}
 .empty{color:#777;font-style:italic}

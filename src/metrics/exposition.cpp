@@ -1,5 +1,6 @@
 #include "metrics/exposition.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -58,9 +59,16 @@ void TextWriter::sample(std::string_view name, std::initializer_list<Label> l, s
 void TextWriter::sample(std::string_view name, std::initializer_list<Label> l, double value) {
   out_.append(name);
   labels(l);
+  // The shortest text that reads back as the same double (60.0021, not 60.002099999999999).
   char text[64];
-  std::snprintf(text, sizeof text, "%.17g", value);
-  out_.append(" ").append(std::isfinite(value) ? text : "NaN").append("\n");
+  const auto [end, ec] = std::to_chars(text, text + sizeof text, value);
+  out_.append(" ");
+  if (ec == std::errc() && std::isfinite(value)) {
+    out_.append(text, end);
+  } else {
+    out_.append("NaN");
+  }
+  out_.append("\n");
 }
 
 void TextWriter::bucket_line(std::string_view name, std::initializer_list<Label> l, const std::string& le,
