@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # `make demo`: creates a demo PKI and config in demo/ (once), then runs the gateway in the foreground.
-# CERTGATE_DEMO_DIR and CERTGATE_DEMO_PORT override the directory and port (the test suite uses them).
+# CERTGATE_DEMO_DIR, CERTGATE_DEMO_PORT and CERTGATE_DEMO_ADMIN_PORT override the directory, the port and
+# the admin API's port (the test suite uses them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BIN=${CERTGATE_BIN:-build/certgate}
 DIR=${CERTGATE_DEMO_DIR:-demo}
 PORT=${CERTGATE_DEMO_PORT:-8443}
+ADMIN_PORT=${CERTGATE_DEMO_ADMIN_PORT:-9901}
 
 if [[ ! -d "$DIR" ]]; then
   echo "Creating the demo PKI in $DIR/ ..."
@@ -20,6 +22,11 @@ if [[ ! -d "$DIR" ]]; then
   "$BIN" pki p12 --cert "$DIR/client.pem" --key "$DIR/client.key" --password changeit --out "$DIR/client.p12"
   "$BIN" pki p12 --cert "$DIR/client.pem" --key "$DIR/client.key" --password changeit --legacy \
     --out "$DIR/client-legacy.p12"
+fi
+
+if [[ ! -f "$DIR/admin.token" ]]; then
+  # The admin API's bearer token: random, readable by the owner only.
+  (umask 077 && openssl rand -hex 24 > "$DIR/admin.token")
 fi
 
 if [[ ! -f "$DIR/certgate.yaml" ]]; then
@@ -42,6 +49,10 @@ routes:
     to: echo://
     mtls:
       mode: off
+# The admin API (metrics, status page, reload) on loopback, with the generated bearer token.
+admin:
+  address: 127.0.0.1:$ADMIN_PORT
+  token_file: admin.token
 YAML
 fi
 
@@ -59,6 +70,9 @@ Try it from another terminal, in $(pwd):
 
   # the public host: no certificate request at all (no browser prompt), 200
   curl --cacert $DIR/ca/ca.pem https://public.localhost:$PORT/hello
+
+  # the admin API: Prometheus metrics with the bearer token (status page: http://127.0.0.1:$ADMIN_PORT/)
+  curl -H "Authorization: Bearer \$(cat $DIR/admin.token)" http://127.0.0.1:$ADMIN_PORT/metrics
 
   # explain a decision without sending a request
   $BIN check --config $DIR/certgate.yaml --route https://echo.localhost/hello --cert $DIR/client.pem

@@ -14,7 +14,8 @@ packages=(
   help2man     # the man page is generated from --help
   nginx-light  # tests: X-Client-Cert is compared with a real nginx's $ssl_client_escaped_cert
   golang-cfssl mkcert  # tests: docs/interop.md's recipes run with the real tools
-  chromium     # tests: a headless browser renders the refusal page (test_refusal_pages.py)
+  prometheus   # tests: promtool checks /metrics, and a real Prometheus server scrapes it
+  chromium     # tests: headless Chromium renders the refusal pages and the admin status page
 )
 # Optional extra groups: `install-deps.sh bench` adds the peers the benchmark compares against.
 if [[ "${1:-}" == "bench" ]]; then

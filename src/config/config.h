@@ -409,6 +409,22 @@ struct TlsSettings {
   SourceMark ticket_keys_mark;
 };
 
+// The `admin` block (docs/operations.md): a separate listener for metrics, status and reload. Off when
+// the block is absent. Every request needs the bearer token, a client certificate from the admin CA, or
+// both when both are configured.
+struct AdminSettings {
+  bool enabled = false;
+  std::string address;  // host:port as written
+  std::string host;
+  uint16_t port = 0;
+  std::string token_file;      // absolute; empty: no token
+  std::string token;           // the file's content without surrounding whitespace
+  std::string client_ca_file;  // absolute; set: the listener speaks TLS and wants a client certificate
+  std::string cert_file;       // the admin listener's own certificate (required with client_ca_file)
+  std::string key_file;
+  SourceMark mark;
+};
+
 struct Config {
   std::string file;  // the config file, absolute
   int workers = 0;   // 0: number of cores
@@ -426,6 +442,7 @@ struct Config {
   std::optional<ClientCertificateHeader> client_certificate_header;
   TlsSettings tls;
   Responses responses;
+  AdminSettings admin;
 };
 
 }  // namespace certgate::config

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/base64.h"
+#include "config/admin_loader.h"
 #include "config/forwarding_loader.h"
 #include "config/identity_loader.h"
 #include "config/policy_loader.h"
@@ -55,7 +56,9 @@ class Loader {
                   {"workers", "listeners", "client_ca_file", "client_ca", "mtls", "consumers", "routes",
                    "timeouts", "limits", "headers_with_underscores", "access_log", "log_level", "tls",
                    // forwarding_loader.cpp
-                   "jwt", "trusted_proxies", "client_certificate_header", "responses"});
+                   "jwt", "trusted_proxies", "client_certificate_header", "responses",
+                   // admin_loader.cpp
+                   "admin"});
     apply_environment(root);
     if (auto n = root["workers"]) cfg_.workers = integer_or_env(n, "workers", 0, 1024);
     if (auto n = root["access_log"])
@@ -68,6 +71,7 @@ class Loader {
     if (auto n = root["headers_with_underscores"]) cfg_.headers_with_underscores = underscore_headers(n);
     if (auto n = root["tls"]) cfg_.tls = load_tls_settings(r_, n);
     if (auto n = root["responses"]) cfg_.responses = read_responses(r_, n, cfg_.responses);
+    if (auto n = root["admin"]) cfg_.admin = load_admin_settings(r_, n);
     load_forwarding_settings(r_, root, cfg_);
     const auto listeners_node = root["listeners"];
     if (!listeners_node) throw ConfigError({r_.file(), 1}, "'listeners' is required");

@@ -4,8 +4,32 @@
 
 namespace certgate::request {
 
-void log_exchange(log::AccessLogger& log, ClientConnection& client, const ExchangeRecord& ex,
+namespace {
+
+// Only for requests that were refused or denied: the success path never takes the ring's lock.
+void remember_refusal(runtime::WorkerMetrics& metrics, ClientConnection& client, const ExchangeRecord& ex) {
+  runtime::Refusal r;
+  r.time = std::chrono::system_clock::now();
+  r.reason = ex.reason;
+  r.status = ex.status;
+  if (ex.route) r.route = ex.route->config->from;
+  r.host = ex.host;
+  r.client = client.address();
+  if (auto& peer = ex.peer ? *ex.peer : client.peer; peer.present()) r.subject = peer.facts().subject_dn;
+  metrics.refusals.push(std::move(r));
+}
+
+}  // namespace
+
+void log_exchange(runtime::WorkerContext& worker, ClientConnection& client, const ExchangeRecord& ex,
                   std::uint64_t bytes_in, std::uint64_t bytes_out) {
+  const auto elapsed = std::chrono::steady_clock::now() - ex.started;
+  worker.metrics.count_request(
+      ex.route ? ex.route->metrics_slot : runtime::kNoRouteSlot, ex.status, ex.reason,
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
+  if (ex.reason != auth::Reason::allowed) [[unlikely]]
+    remember_refusal(worker.metrics, client, ex);
+  auto& log = worker.access_log;
   if (!log.enabled()) return;
   log::AccessRecord r;
   r.time = std::chrono::system_clock::now();
@@ -21,8 +45,7 @@ void log_exchange(log::AccessLogger& log, ClientConnection& client, const Exchan
   r.status = ex.status;
   r.bytes_in = bytes_in - ex.bytes_in_start;
   r.bytes_out = bytes_out - ex.bytes_out_start;
-  r.duration_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ex.started).count();
+  r.duration_ms = std::chrono::duration<double, std::milli>(elapsed).count();
   if (const auto* tls = client.tls()) {
     r.tls_version = tls->version();
     r.resumed = tls->resumed();

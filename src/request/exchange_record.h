@@ -12,6 +12,7 @@
 #include "log/access_log.h"
 #include "proxy/route.h"
 #include "request/client_connection.h"
+#include "runtime/worker_context.h"
 
 namespace certgate::request {
 
@@ -33,8 +34,9 @@ struct ExchangeRecord {
   std::uint64_t bytes_out_start = 0;
 };
 
-// One access-log line for the record; `bytes_in`/`bytes_out`: the client side's counters now.
-void log_exchange(log::AccessLogger& log, ClientConnection& client, const ExchangeRecord& record,
+// Counts the exchange in the worker's metrics (and a refusal in its ring for the status page), then
+// writes one access-log line for it; `bytes_in`/`bytes_out`: the client side's counters now.
+void log_exchange(runtime::WorkerContext& worker, ClientConnection& client, const ExchangeRecord& record,
                   std::uint64_t bytes_in, std::uint64_t bytes_out);
 
 // "refused ... reason=... detail=..." at info: a request the gateway answered itself before

@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "runtime/ip_connection_counts.h"
+#include "runtime/worker_metrics.h"
 
 namespace certgate::runtime {
 
@@ -57,6 +58,8 @@ class WatchedConnection : public Watched, public HandshakingHook {
   bool handshaking() const { return HandshakingHook::is_linked(); }
   // Keeps the connection's place in limits.max_connections_per_ip until it ends.
   void hold(IpConnectionCounts::Slot slot) { ip_slot_ = std::move(slot); }
+  // Keeps the connection counted in its listener's open-connection gauge until it ends.
+  void hold(OpenConnectionToken token) { open_token_ = std::move(token); }
 
  private:
   friend class ConnectionRegistry;
@@ -64,6 +67,7 @@ class WatchedConnection : public Watched, public HandshakingHook {
   ConnectionRegistry* registry_ = nullptr;  // for the count; the hook unlinks itself
   bool yielded_ = false;                    // closing to make room: counted as neither state
   IpConnectionCounts::Slot ip_slot_;
+  OpenConnectionToken open_token_;
 };
 
 class ConnectionRegistry {

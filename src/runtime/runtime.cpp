@@ -13,6 +13,7 @@
 #include "http/header_rules.h"
 #include "pki/cert_info.h"
 #include "runtime/host_profiles.h"
+#include "runtime/worker_metrics.h"
 #include "tls/upstream_tls.h"
 
 namespace certgate::runtime {
@@ -64,7 +65,26 @@ std::shared_ptr<const Runtime> Runtime::build(config::Config config,
   runtime->compile_listeners();
   runtime->compile_jwt_keys(previous);
   runtime->collect_gateway_headers();
+  runtime->assign_metric_slots(previous);
   return runtime;
+}
+
+// Labels are bounded by the routes the config names (up to kRouteSlots - 2; more share "other"). A
+// reload keeps every earlier label, so a counter never moves to another route's label.
+void Runtime::assign_metric_slots(const Runtime* previous) {
+  route_labels_ = previous ? previous->route_labels_ : std::vector<std::string>{""};
+  for (auto& route : routes_) {
+    const auto& label = route.config->from;
+    const auto found = std::find(route_labels_.begin(), route_labels_.end(), label);
+    if (found != route_labels_.end()) {
+      route.metrics_slot = static_cast<std::size_t>(found - route_labels_.begin());
+    } else if (route_labels_.size() < kOverflowRouteSlot) {
+      route.metrics_slot = route_labels_.size();
+      route_labels_.push_back(label);
+    } else {
+      route.metrics_slot = kOverflowRouteSlot;
+    }
+  }
 }
 
 void Runtime::compile_jwt_keys(const Runtime* previous) {

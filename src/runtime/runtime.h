@@ -51,6 +51,9 @@ class Runtime {
   const std::deque<proxy::RouteRuntime>& routes() const { return routes_; }
   // The upstream sets of the http:// and https:// routes (for the workers' Balancers).
   std::vector<const proxy::UpstreamSet*> upstream_sets() const;
+  // The metrics label of each route slot (RouteRuntime::metrics_slot): slot 0 is "" (no route), then every
+  // route `from` this generation or an earlier one has used, so a slot keeps its label across reloads.
+  const std::vector<std::string>& route_labels() const { return route_labels_; }
   // Every CRL file the routes use, for the watcher (revocation::Service::watch).
   const std::vector<std::shared_ptr<revocation::CrlFile>>& crl_files() const { return crl_files_; }
 
@@ -65,6 +68,7 @@ class Runtime {
   void compile_listeners();
   void compile_jwt_keys(const Runtime* previous);
   void collect_gateway_headers();
+  void assign_metric_slots(const Runtime* previous);
 
   config::Config config_;
   std::shared_ptr<tls::ResumptionState> resumption_;
@@ -77,6 +81,7 @@ class Runtime {
   std::deque<ListenerRuntime> listeners_;
   std::shared_ptr<const jwt::KeyRing> jwt_keys_;
   std::vector<std::string_view> extra_gateway_headers_;  // views into config_
+  std::vector<std::string> route_labels_;
 };
 
 }  // namespace certgate::runtime

@@ -12,6 +12,7 @@
 #include "proxy/upstream_pool.h"
 #include "runtime/connection_caps.h"
 #include "runtime/connection_registry.h"
+#include "runtime/worker_metrics.h"
 
 namespace certgate::runtime {
 
@@ -29,6 +30,9 @@ struct WorkerContext {
   // Upstream balancing state (endpoints, in-flight counts, health marks); before the loop, because the
   // exchanges, checks and lookups suspended in it refer to it until the loop's destruction ends them.
   proxy::Balancers balancers;
+  // Written by this worker's thread only, read by the admin API's scrapes; before the loop, as the
+  // connections destroyed with it hold gauge tokens.
+  WorkerMetrics metrics;
   net::asio::io_context io{1};
   proxy::UpstreamPool upstreams;
   log::AccessLogger access_log;

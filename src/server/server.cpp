@@ -94,6 +94,7 @@ int Server::run() {
 
   revocation_.watch(runtime_->crl_files());
   net::asio::io_context main_io;
+  if (!start_admin(main_io)) return 1;
   rotation_timer_ = std::make_unique<net::asio::steady_timer>(main_io);
   apply_resumption_settings();
   std::atomic<std::size_t> running{count};
@@ -115,11 +116,13 @@ int Server::run() {
       reload();
       signals.async_wait(on_signal);
     } else {
+      if (admin_) admin_->stop();
       shut_down(main_io);
     }
   };
   signals.async_wait(on_signal);
   main_io.run();
+  admin_.reset();
   rotation_timer_.reset();
   for (auto& worker : workers_)
     worker->join();
@@ -129,29 +132,50 @@ int Server::run() {
   return 0;
 }
 
-void Server::reload() {
-  spdlog::info("SIGHUP: reloading {}", config_path_);
+admin::ReloadResult Server::reload() {
+  spdlog::info("reloading {}", config_path_);
   std::shared_ptr<const runtime::Runtime> next;
   try {
     next = load_runtime(config_path_, resumption_, runtime_.get());
   } catch (const config::ConfigError& e) {
     spdlog::error("reload rejected, the previous config keeps serving: {}", e.what());
-    return;
+    ++reloads_failed_;
+    return {false, e.what(), generation_};
   }
   if (!same_listeners(runtime_->config(), next->config())) {
-    spdlog::error(
-        "reload rejected, the previous config keeps serving: {}: listener addresses changed; "
-        "that needs a restart",
-        config_path_);
-    return;
+    const auto error = config_path_ + ": listener addresses changed; that needs a restart";
+    spdlog::error("reload rejected, the previous config keeps serving: {}", error);
+    ++reloads_failed_;
+    return {false, error, generation_};
   }
   runtime_ = next;
+  ++generation_;
+  ++reloads_succeeded_;
+  loaded_at_ = std::chrono::system_clock::now();
   apply_resumption_settings();
   log::set_error_log_level(runtime_->config().logging.level);
   revocation_.watch(runtime_->crl_files());
   for (auto& worker : workers_)
     worker->install(runtime_);
   spdlog::info("reload done: {} route(s)", runtime_->config().routes.size());
+  return {true, {}, generation_};
+}
+
+// The admin listener (admin block) on the main loop. False, with the error logged, when it cannot start.
+bool Server::start_admin(net::asio::io_context& main_io) {
+  const auto& settings = runtime_->config().admin;
+  if (!settings.enabled) return true;
+  try {
+    admin_ = std::make_unique<admin::AdminListener>(main_io, settings, static_cast<admin::Backend&>(*this));
+    admin_->start();
+  } catch (const config::ConfigError& e) {
+    spdlog::error("{}", e.what());
+    return false;
+  } catch (const std::system_error& e) {
+    spdlog::error("cannot listen: admin {}: {}", settings.address, e.what());
+    return false;
+  }
+  return true;
 }
 
 void Server::apply_resumption_settings() {

@@ -9,21 +9,35 @@
 #include <string>
 #include <vector>
 
+#include "admin/admin_listener.h"
+#include "admin/backend.h"
 #include "revocation/service.h"
 #include "runtime/runtime.h"
 #include "server/worker.h"
 
 namespace certgate::server {
 
-class Server {
+// The Server is the admin API's backend (admin::Backend, implemented in admin_backend.cpp and
+// metrics_scrape.cpp); it owns the admin listener, which runs on the main event loop.
+class Server final : private admin::Backend {
  public:
   explicit Server(std::string config_path) : config_path_(std::move(config_path)) {}
   // Blocks until the gateway has shut down. Returns the process exit code.
   int run();
 
  private:
-  void reload();
+  // SIGHUP and POST /reload: a rejected config keeps the running one (the result says why).
+  admin::ReloadResult reload() override;
+  // admin::Backend
+  admin::StatusInfo status() override;
+  std::vector<admin::RouteInfo> routes() override;
+  std::vector<admin::CertificateInfo> certificates() override;
+  std::vector<admin::ClientInfo> clients(std::optional<std::chrono::seconds> expiring_within) override;
+  std::string metrics_text() override;
+  std::vector<runtime::Refusal> recent_refusals() override;
+  std::uint64_t open_connections() const;
   void shut_down(net::asio::io_context& main_io);
+  bool start_admin(net::asio::io_context& main_io);
   // Hands the accepted generation's ticket key settings to the key set and re-arms the rotation timer.
   void apply_resumption_settings();
   void schedule_ticket_rotation();
@@ -37,6 +51,13 @@ class Server {
   Refusals refusals_;
   runtime::IpConnectionCounts per_ip_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<admin::AdminListener> admin_;  // null unless the config has an admin block
+  // For /status and the metrics; written and read on the main thread.
+  std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
+  std::chrono::system_clock::time_point loaded_at_ = started_;
+  std::uint64_t generation_ = 1;
+  std::uint64_t reloads_succeeded_ = 0;
+  std::uint64_t reloads_failed_ = 0;
 };
 
 // Reads and compiles a config file; throws config::ConfigError. `ticket_keys`, `previous`: see

@@ -107,11 +107,13 @@ net::awaitable<void> Worker::accept_loop(std::size_t listener_index) {
       auto connection =
           std::make_unique<session::TcpSession>(ctx_, runtime_, listener, std::move(socket), peer);
       connection->hold(std::move(slot));
+      connection->hold(runtime::OpenConnectionToken(ctx_.metrics.open_connections(listener_index)));
       net::asio::co_spawn(ctx_.io, session::run_tcp_session(std::move(connection)), net::asio::detached);
     } else {
       auto connection =
           std::make_unique<session::Http1Connection>(ctx_, runtime_, listener, std::move(socket), peer);
       connection->hold(std::move(slot));
+      connection->hold(runtime::OpenConnectionToken(ctx_.metrics.open_connections(listener_index)));
       session::spawn(ctx_.io, std::move(connection));
     }
   }

@@ -34,6 +34,8 @@ class Worker {
   void install(std::shared_ptr<const runtime::Runtime> runtime);
   // Thread-safe: stop accepting, close idle connections, finish busy ones, then end the loop.
   void drain();
+  // Thread-safe to read (relaxed atomics): this worker's counters, for the admin API.
+  const runtime::WorkerMetrics& metrics() const { return ctx_.metrics; }
   // Thread-safe: end the loop now, whatever is in flight.
   void stop() { ctx_.io.stop(); }
 

@@ -154,8 +154,8 @@ net::awaitable<void> Http1Connection::run() {
 }
 
 net::awaitable<bool> Http1Connection::handshake() {
-  const bool ok =
-      co_await server_handshake(tls_, *this, handshake_, client_.address(), config().timeouts.handshake);
+  const bool ok = co_await server_handshake(tls_, *this, handshake_, client_.address(),
+                                            config().timeouts.handshake, worker_.metrics.handshakes);
   if (!ok) co_return false;
   client_.established(tls_info_, worker_.auth.chains);
   worker_.connections.established(*this);
@@ -191,7 +191,7 @@ net::awaitable<bool> Http1Connection::serve_request() {
   current_ = &current;
   request::RequestHandler handler(worker_, *runtime_, listener_);
   const bool keep_open = co_await handler.handle(*this, ex, check.refusal);
-  request::log_exchange(worker_.access_log, client_, ex, tls_.bytes_read(), tls_.bytes_written());
+  request::log_exchange(worker_, client_, ex, tls_.bytes_read(), tls_.bytes_written());
   current_ = nullptr;
   co_return keep_open;
 }
@@ -219,7 +219,7 @@ net::awaitable<void> Http1Connection::reply_header_failure(request::ExchangeReco
   auto res = http::make_error_response(status, http::default_message(status), false, false, ex.request_id);
   ex.status = status;
   co_await respond(res, false);
-  request::log_exchange(worker_.access_log, client_, ex, tls_.bytes_read(), tls_.bytes_written());
+  request::log_exchange(worker_, client_, ex, tls_.bytes_read(), tls_.bytes_written());
 }
 
 request::RequestFraming Http1Connection::request_framing() const {

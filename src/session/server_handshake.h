@@ -8,14 +8,16 @@
 
 #include "net/asio.h"
 #include "runtime/connection_registry.h"
+#include "runtime/worker_metrics.h"
 #include "tls/handshake_info.h"
 #include "tls/tls_stream.h"
 
 namespace certgate::session {
 
-// True when the handshake succeeded.
+// True when the handshake succeeded. Its outcome (and an alert sent) is counted in `counters`.
 net::awaitable<bool> server_handshake(tls::TlsStream& tls, runtime::Watched& owner,
                                       const tls::HandshakeInfo& info, std::string_view client_address,
-                                      std::chrono::milliseconds timeout);
+                                      std::chrono::milliseconds timeout,
+                                      runtime::HandshakeCounters& counters);
 
 }  // namespace certgate::session

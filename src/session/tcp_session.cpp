@@ -86,7 +86,8 @@ void TcpSession::finish(unsigned status, auth::Reason reason) {
 net::awaitable<void> TcpSession::run() {
   if (!tls_.ssl()) co_return;
   const auto& timeouts = runtime_->config().timeouts;
-  const bool ok = co_await server_handshake(tls_, *this, handshake_, client_.address(), timeouts.handshake);
+  const bool ok = co_await server_handshake(tls_, *this, handshake_, client_.address(), timeouts.handshake,
+                                            worker_.metrics.handshakes);
   if (!ok) co_return;
   worker_.connections.established(*this);
   client_.established(tls_info_, worker_.auth.chains);
@@ -103,7 +104,7 @@ net::awaitable<void> TcpSession::run() {
   } else {
     tls_.shutdown();
   }
-  request::log_exchange(worker_.access_log, client_, record_, tls_.bytes_read(), tls_.bytes_written());
+  request::log_exchange(worker_, client_, record_, tls_.bytes_read(), tls_.bytes_written());
 }
 
 net::awaitable<bool> TcpSession::authorize() {

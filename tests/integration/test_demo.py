@@ -36,15 +36,17 @@ def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 20.0) ->
 def demo(certgate_bin, tmp_path_factory):
     demo_dir = tmp_path_factory.mktemp("demo") / "demo"
     port = free_port()
+    admin_port = free_port()
     env = dict(os.environ, CERTGATE_BIN=certgate_bin, CERTGATE_DEMO_DIR=str(demo_dir),
-               CERTGATE_DEMO_PORT=str(port))
+               CERTGATE_DEMO_PORT=str(port), CERTGATE_DEMO_ADMIN_PORT=str(admin_port))
     out_path = demo_dir.parent / "demo.out"
     with open(out_path, "w") as out:
         proc = subprocess.Popen(["bash", str(REPO / "scripts/demo.sh")], cwd=REPO, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_listening(port, proc)
-        yield {"dir": demo_dir, "port": port, "output": out_path.read_text(), "proc": proc}
+        _wait_listening(admin_port, proc)
+        yield {"dir": demo_dir, "port": port, "admin_port": admin_port, "output": out_path.read_text(), "proc": proc}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=10)
@@ -61,9 +63,10 @@ def _run(command: str) -> subprocess.CompletedProcess:
 def test_demo_creates_pki_and_config(demo):
     d = demo["dir"]
     for name in ["ca/ca.pem", "ca/ca.key", "server.pem", "server.key", "client.pem", "client.key", "client.p12",
-                 "client-legacy.p12", "certgate.yaml"]:
+                 "client-legacy.p12", "certgate.yaml", "admin.token"]:
         assert (d / name).is_file(), name
     assert (d / "client.key").stat().st_mode & 0o777 == 0o600
+    assert (d / "admin.token").stat().st_mode & 0o777 == 0o600
     info = subprocess.run(["openssl", "pkcs12", "-info", "-nokeys", "-noout", "-passin", "pass:changeit", "-in",
                            str(d / "client.p12")], capture_output=True, text=True)
     assert info.returncode == 0, info.stderr
@@ -72,8 +75,8 @@ def test_demo_creates_pki_and_config(demo):
 
 def test_printed_curl_commands_work_as_printed(demo):
     commands = _printed(demo["output"], "curl ")
-    assert len(commands) == 3, demo["output"]
-    with_cert, without_cert, public = (_run(c) for c in commands)
+    assert len(commands) == 4, demo["output"]
+    with_cert, without_cert, public = (_run(c) for c in commands[:3])
 
     assert with_cert.returncode == 0, with_cert.stderr
     body = json.loads(with_cert.stdout)
@@ -85,6 +88,10 @@ def test_printed_curl_commands_work_as_printed(demo):
 
     assert public.returncode == 0, public.stderr
     assert json.loads(public.stdout)["path"] == "/hello"
+
+    metrics = _run(commands[3])
+    assert metrics.returncode == 0, metrics.stderr
+    assert 'certgate_requests_total{route="https://echo.localhost"' in metrics.stdout
 
 
 def test_public_host_sends_no_certificate_request(demo):
@@ -107,7 +114,7 @@ def test_printed_check_command_works(demo):
 def test_demo_keeps_an_existing_pki(demo, certgate_bin):
     before = (demo["dir"] / "ca" / "ca.pem").read_bytes()
     env = dict(os.environ, CERTGATE_BIN=certgate_bin, CERTGATE_DEMO_DIR=str(demo["dir"]),
-               CERTGATE_DEMO_PORT=str(demo["port"]))
+               CERTGATE_DEMO_PORT=str(demo["port"]), CERTGATE_DEMO_ADMIN_PORT=str(demo["admin_port"]))
     # A second run finds demo/ and must not recreate it; it then fails to bind the busy port and exits.
     r = subprocess.run(["bash", str(REPO / "scripts/demo.sh")], cwd=REPO, env=env, capture_output=True, text=True,
                        timeout=20)
