@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "config/http_url.h"
+
 namespace re2 {
 class RE2;
 }
@@ -369,6 +371,20 @@ struct TlsSettings {
   SourceMark ticket_keys_mark;
 };
 
+// `inventory`: the client-certificate inventory (docs/operations.md, "Client inventory").
+struct InventorySettings {
+  std::size_t max_entries = 100000;  // distinct client certificates kept (LRU); 0: no inventory
+};
+
+// `alerts`: certificate expiry alerts (docs/operations.md, "Expiry alerts"). The log lines need no
+// settings; the webhook is optional.
+struct AlertSettings {
+  std::optional<HttpUrl> webhook_url;  // http:// or https://
+  std::string webhook_ca_file;         // trust for an https webhook; empty: the system trust store
+  Duration webhook_timeout{5000};      // one POST, connect included
+  SourceMark mark;                     // of the `alerts` block, for errors found when files are read
+};
+
 struct Config {
   std::string file;  // the config file, absolute
   int workers = 0;   // 0: number of cores
@@ -385,6 +401,8 @@ struct Config {
   std::vector<AddressBlock> trusted_proxies;
   std::optional<ClientCertificateHeader> client_certificate_header;
   TlsSettings tls;
+  InventorySettings inventory;
+  AlertSettings alerts;
 };
 
 }  // namespace certgate::config

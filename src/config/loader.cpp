@@ -10,6 +10,7 @@
 #include "common/base64.h"
 #include "config/forwarding_loader.h"
 #include "config/identity_loader.h"
+#include "config/operations_loader.h"
 #include "config/policy_loader.h"
 #include "config/revocation_loader.h"
 #include "config/signature_algorithm_loader.h"
@@ -53,7 +54,9 @@ class Loader {
                   {"workers", "listeners", "client_ca_file", "client_ca", "mtls", "consumers", "routes",
                    "timeouts", "limits", "headers_with_underscores", "access_log", "log_level", "tls",
                    // forwarding_loader.cpp
-                   "jwt", "trusted_proxies", "client_certificate_header"});
+                   "jwt", "trusted_proxies", "client_certificate_header",
+                   // operations_loader.cpp
+                   "inventory", "alerts"});
     apply_environment(root);
     if (auto n = root["workers"]) cfg_.workers = integer_or_env(n, "workers", 0, 1024);
     if (auto n = root["access_log"])
@@ -66,6 +69,7 @@ class Loader {
     if (auto n = root["headers_with_underscores"]) cfg_.headers_with_underscores = underscore_headers(n);
     if (auto n = root["tls"]) cfg_.tls = load_tls_settings(r_, n);
     load_forwarding_settings(r_, root, cfg_);
+    load_operations_settings(r_, root, cfg_);
     const auto listeners_node = root["listeners"];
     if (!listeners_node) throw ConfigError({r_.file(), 1}, "'listeners' is required");
     r_.expect_sequence(listeners_node, "listeners");
