@@ -4,6 +4,22 @@
 
 namespace certgate::request {
 
+void finish_exchange(runtime::WorkerContext& worker, ClientConnection& client, const ExchangeRecord& ex,
+                     std::uint64_t bytes_in, std::uint64_t bytes_out) {
+  record_client_certificate(worker.inventory, client, ex);
+  log_exchange(worker.access_log, client, ex, bytes_in, bytes_out);
+}
+
+void record_client_certificate(inventory::WorkerRecorder& recorder, ClientConnection& client,
+                               const ExchangeRecord& ex) {
+  if (!recorder.enabled()) return;
+  auto& peer = ex.peer ? *ex.peer : client.peer;
+  if (!peer.leaf()) return;  // none, or an unreadable trusted header: nothing to identify it by
+  recorder.record(peer.shared_facts(),
+                  ex.route ? std::string_view(ex.route->config->from) : std::string_view(), ex.consumer,
+                  ex.reason);
+}
+
 void log_exchange(log::AccessLogger& log, ClientConnection& client, const ExchangeRecord& ex,
                   std::uint64_t bytes_in, std::uint64_t bytes_out) {
   if (!log.enabled()) return;

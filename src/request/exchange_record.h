@@ -12,6 +12,7 @@
 #include "log/access_log.h"
 #include "proxy/route.h"
 #include "request/client_connection.h"
+#include "runtime/worker_context.h"
 
 namespace certgate::request {
 
@@ -30,6 +31,15 @@ struct ExchangeRecord {
   std::uint64_t bytes_in_start = 0;
   std::uint64_t bytes_out_start = 0;
 };
+
+// The end of an exchange on `worker`: the access-log line (log_exchange) and the client certificate's
+// sighting for the inventory (record_client_certificate).
+void finish_exchange(runtime::WorkerContext& worker, ClientConnection& client, const ExchangeRecord& record,
+                     std::uint64_t bytes_in, std::uint64_t bytes_out);
+
+// The certificate the exchange was decided with, if any, with its route, consumer and reason.
+void record_client_certificate(inventory::WorkerRecorder& recorder, ClientConnection& client,
+                               const ExchangeRecord& record);
 
 // One access-log line for the record; `bytes_in`/`bytes_out`: the client side's counters now.
 void log_exchange(log::AccessLogger& log, ClientConnection& client, const ExchangeRecord& record,

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "auth/worker_state.h"
+#include "inventory/worker_recorder.h"
 #include "log/access_log.h"
 #include "net/asio.h"
 #include "proxy/upstream_pool.h"
@@ -29,6 +30,8 @@ struct WorkerContext {
   log::AccessLogger access_log;
   bool draining = false;
   ConnectionCaps caps;  // this worker's share of the process's caps
+  // Sightings for the server's client-certificate inventory, merged on the worker's tick.
+  inventory::WorkerRecorder inventory;
 };
 
 }  // namespace certgate::runtime

@@ -83,8 +83,8 @@ int Server::run() {
   try {
     ensure_addresses_free(cfg);
     for (std::size_t i = 0; i < count; ++i) {
-      workers_.push_back(
-          std::make_unique<Worker>(i, sink, runtime_, per_worker, refusals_, per_ip_, revocation_));
+      workers_.push_back(std::make_unique<Worker>(i, sink, runtime_, per_worker, refusals_, per_ip_,
+                                                  revocation_, inventory_));
       workers_.back()->open_listeners();
     }
   } catch (const std::system_error& e) {
@@ -96,6 +96,7 @@ int Server::run() {
   net::asio::io_context main_io;
   rotation_timer_ = std::make_unique<net::asio::steady_timer>(main_io);
   apply_resumption_settings();
+  apply_operations_settings();
   std::atomic<std::size_t> running{count};
   for (auto& worker : workers_) {
     worker->start([&main_io, &running] {
@@ -149,6 +150,7 @@ void Server::reload() {
   apply_resumption_settings();
   log::set_error_log_level(runtime_->config().logging.level);
   revocation_.watch(runtime_->crl_files());
+  apply_operations_settings();
   for (auto& worker : workers_)
     worker->install(runtime_);
   spdlog::info("reload done: {} route(s)", runtime_->config().routes.size());
@@ -164,6 +166,10 @@ void Server::apply_resumption_settings() {
                  settings.ticket_keys_file);
   }
   schedule_ticket_rotation();
+}
+
+void Server::apply_operations_settings() {
+  inventory_.set_max_entries(runtime_->config().inventory.max_entries);
 }
 
 void Server::schedule_ticket_rotation() {

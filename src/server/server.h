@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "inventory/client_inventory.h"
 #include "revocation/service.h"
 #include "runtime/runtime.h"
 #include "server/worker.h"
@@ -27,6 +28,8 @@ class Server {
   // Hands the accepted generation's ticket key settings to the key set and re-arms the rotation timer.
   void apply_resumption_settings();
   void schedule_ticket_rotation();
+  // The generation's inventory bound (start and reload).
+  void apply_operations_settings();
 
   std::string config_path_;
   std::shared_ptr<tls::ResumptionState> resumption_ = std::make_shared<tls::ResumptionState>();
@@ -36,6 +39,8 @@ class Server {
   revocation::Service revocation_;  // the fetch thread; stopped in run() once the workers have ended
   Refusals refusals_;
   runtime::IpConnectionCounts per_ip_;
+  // Every client certificate the workers have seen (they merge their sightings on their tick).
+  inventory::ClientInventory inventory_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

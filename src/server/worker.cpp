@@ -21,13 +21,15 @@ using ReusePort = boost::asio::detail::socket_option::boolean<SOL_SOCKET, SO_REU
 
 Worker::Worker(std::size_t index, std::shared_ptr<log::AccessLogSink> sink,
                std::shared_ptr<const runtime::Runtime> runtime, runtime::ConnectionCaps caps,
-               Refusals& refusals, runtime::IpConnectionCounts& per_ip, revocation::Service& revocation)
+               Refusals& refusals, runtime::IpConnectionCounts& per_ip, revocation::Service& revocation,
+               inventory::ClientInventory& inventory)
     : index_(index),
       ctx_(std::move(sink), revocation),
       runtime_(std::move(runtime)),
       refusals_(refusals),
       per_ip_(per_ip) {
   ctx_.caps = caps;
+  ctx_.inventory.attach(inventory);
 }
 
 Worker::~Worker() {
@@ -56,6 +58,7 @@ void Worker::start(std::function<void()> on_exit) {
   thread_ = std::thread([this, on_exit = std::move(on_exit)] {
     ctx_.io.run();
     ctx_.access_log.flush();
+    ctx_.inventory.flush();
     on_exit();
   });
 }
@@ -140,6 +143,7 @@ net::awaitable<void> Worker::tick() {
     ctx_.connections.tick(now);
     ctx_.upstreams.expire(now, kUpstreamIdleLimit);
     ctx_.access_log.flush();
+    ctx_.inventory.flush();
     refusals_.report(now);
     if (ctx_.draining && ctx_.connections.empty()) co_return;  // nothing left: the loop ends
   }
