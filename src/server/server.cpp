@@ -96,6 +96,7 @@ int Server::run() {
   net::asio::io_context main_io;
   rotation_timer_ = std::make_unique<net::asio::steady_timer>(main_io);
   apply_resumption_settings();
+  expiry_ = std::make_unique<alerts::ExpiryMonitor>(main_io.get_executor(), inventory_);
   apply_operations_settings();
   std::atomic<std::size_t> running{count};
   for (auto& worker : workers_) {
@@ -122,6 +123,7 @@ int Server::run() {
   signals.async_wait(on_signal);
   main_io.run();
   rotation_timer_.reset();
+  expiry_.reset();
   for (auto& worker : workers_)
     worker->join();
   refusals_.flush();
@@ -170,6 +172,7 @@ void Server::apply_resumption_settings() {
 
 void Server::apply_operations_settings() {
   inventory_.set_max_entries(runtime_->config().inventory.max_entries);
+  if (expiry_) expiry_->configure(alerts::configured_certificates(*runtime_), runtime_->config().alerts);
 }
 
 void Server::schedule_ticket_rotation() {

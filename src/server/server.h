@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "alerts/expiry_monitor.h"
 #include "inventory/client_inventory.h"
 #include "revocation/service.h"
 #include "runtime/runtime.h"
@@ -28,7 +29,7 @@ class Server {
   // Hands the accepted generation's ticket key settings to the key set and re-arms the rotation timer.
   void apply_resumption_settings();
   void schedule_ticket_rotation();
-  // The generation's inventory bound (start and reload).
+  // The generation's inventory bound and certificates for the expiry alerts (start and reload).
   void apply_operations_settings();
 
   std::string config_path_;
@@ -41,6 +42,8 @@ class Server {
   runtime::IpConnectionCounts per_ip_;
   // Every client certificate the workers have seen (they merge their sightings on their tick).
   inventory::ClientInventory inventory_;
+  // On main_io; created in run(), reset before main_io goes.
+  std::unique_ptr<alerts::ExpiryMonitor> expiry_;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 
