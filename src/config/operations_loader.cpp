@@ -3,7 +3,7 @@
 namespace certgate::config {
 namespace {
 
-constexpr int kMaxInventoryEntries = 10000000;  // 10 million: about 6 GB, far beyond any sane setting
+constexpr int kMaxInventoryEntries = 10000000;  // about 7 GB at 720 bytes an entry (docs/operations.md)
 
 InventorySettings inventory_settings(const YamlReader& r, const YAML::Node& n) {
   r.expect_map(n, "inventory", {"max_entries"});

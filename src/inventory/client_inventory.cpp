@@ -53,8 +53,8 @@ void ClientInventory::touch(const Sighting& s, Clock::time_point now) {
   auto& e = lru_.front();
   e.last_seen = now;
   e.count += s.count;
-  e.route = intern(s.route);
-  e.consumer = intern(s.consumer);
+  e.route = intern(s.route, e.route);
+  e.consumer = intern(s.consumer, e.consumer);
   e.reason = s.reason;
 }
 
@@ -65,7 +65,8 @@ void ClientInventory::evict_beyond(std::size_t bound) {
   }
 }
 
-const std::string* ClientInventory::intern(std::string_view name) {
+const std::string* ClientInventory::intern(std::string_view name, const std::string* current) {
+  if (current && *current == name) return current;
   auto found = names_.find(name);
   if (found == names_.end()) found = names_.emplace(name).first;
   return &*found;

@@ -106,18 +106,25 @@ class ClientInventory {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
+  // A fingerprint is hex of SHA-256, already uniform: its first 16 digits are a good hash.
+  struct FingerprintHash {
+    std::size_t operator()(std::string_view fp) const noexcept {
+      return std::hash<std::string_view>{}(fp.substr(0, 16));
+    }
+  };
   using Lru = std::list<Entry>;  // front: the most recently seen
 
   void touch(const Sighting& s, Clock::time_point now);
   void evict_beyond(std::size_t bound);
-  const std::string* intern(std::string_view name);
+  // `current`: the entry's name so far, which usually stays the same (no lookup then).
+  const std::string* intern(std::string_view name, const std::string* current);
   static ClientRecord record_of(const Entry& e);
 
   std::atomic<std::size_t> max_entries_;
   mutable std::mutex mutex_;
   Lru lru_;
   // Keyed by the fingerprint text inside the entry's own facts (immutable while the entry lives).
-  std::unordered_map<std::string_view, Lru::iterator> index_;
+  std::unordered_map<std::string_view, Lru::iterator, FingerprintHash> index_;
   // Route and consumer names, kept once: a few per config, however many certificates refer to them.
   std::unordered_set<std::string, NameHash, std::equal_to<>> names_;
 };
