@@ -40,18 +40,20 @@ std::vector<ExpiryAlert> ExpiryLedger::due(std::span<const WatchedCertificate> c
   return alerts;
 }
 
-nlohmann::json alert_json(const ExpiryAlert& alert) {
+nlohmann::ordered_json alert_json(const ExpiryAlert& alert) {
   const auto& c = alert.certificate;
-  return {{"event", "certificate_expiry"},
-          {"kind", c.kind},
-          {"subject", c.subject},
-          {"issuer", c.issuer},
-          {"serial", c.serial},
-          {"fingerprint", c.fingerprint},
-          {"not_after", c.not_after},
-          {"days_left", alert.days_left},
-          {"threshold", alert.threshold_days},
-          {"source", c.source}};
+  nlohmann::ordered_json j;
+  j["event"] = "certificate_expiry";
+  j["kind"] = c.kind;
+  j["subject"] = c.subject;
+  j["issuer"] = c.issuer;
+  j["serial"] = c.serial;
+  j["fingerprint"] = c.fingerprint;
+  j["not_after"] = c.not_after;
+  j["days_left"] = alert.days_left;
+  j["threshold"] = alert.threshold_days;
+  j["source"] = c.source;
+  return j;
 }
 
 }  // namespace certgate::alerts

@@ -44,9 +44,9 @@ class ExpiryLedger {
   std::map<std::pair<std::string, int>, Clock::time_point> last_sent_;
 };
 
-// The alert as one JSON object: the log line's message and the webhook's body.
+// The alert as one JSON object (keys in this order): the log line's message and the webhook's body.
 // {"event":"certificate_expiry","kind","subject","issuer","serial","fingerprint","not_after","days_left",
 //  "threshold","source"}
-nlohmann::json alert_json(const ExpiryAlert& alert);
+nlohmann::ordered_json alert_json(const ExpiryAlert& alert);
 
 }  // namespace certgate::alerts

@@ -56,11 +56,14 @@ TEST(ExpiryLedger, OncePerCertificateAndThresholdPerDay) {
     EXPECT_TRUE(ledger.due(certs, kStart + std::chrono::hours(hour)).empty()) << hour;
   // A day later, each again.
   EXPECT_EQ(ledger.due(certs, kStart + 24h).size(), 2u);
-  // ca20 reaches 14 days six days after the start: the 14-day threshold alerts at once.
+  // ca20 reaches 14 days six days after the start: the 14-day threshold alerts at once (ca10 has its
+  // daily repeat in the same scan).
   auto later = ledger.due(certs, kStart + 24h * 6 + 1s);
-  ASSERT_EQ(later.size(), 1u);
+  ASSERT_EQ(later.size(), 2u);
   EXPECT_EQ(later[0].certificate.subject, "CN=ca20");
   EXPECT_EQ(later[0].threshold_days, 14);
+  EXPECT_EQ(later[1].certificate.subject, "CN=ca10");
+  EXPECT_TRUE(ledger.due(certs, kStart + 24h * 6 + 2h).empty());
   // ca40 enters the 30-day window after ten days.
   auto tenth = ledger.due(certs, kStart + 24h * 10 + 2s);
   bool ca40 = false;
