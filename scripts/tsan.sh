@@ -10,7 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 JOBS=${JOBS:-$(nproc)}
-INTEGRATION=${TSAN_INTEGRATION:-'^integration\.(core_lifecycle|revocation|tls_resumption|jwt_assertion|core_proxy|upstream_failures|connection_limits|tls_tcp)$'}
+INTEGRATION=${TSAN_INTEGRATION:-'^integration\.(core_lifecycle|revocation|tls_resumption|jwt_assertion|core_proxy|upstream_failures|connection_limits|tls_tcp|expiry_inventory)$'}
 
 make --no-print-directory build-tsan JOBS="$JOBS" || exit 1
 

@@ -4,7 +4,9 @@ A CA that expires in 20 days gives exactly one `certificate_expiry` warning (thr
 webhook POST with the same JSON to a receiver on loopback; a reload scans again without repeating it, and a
 second CA that expires in 10 days then alerts with threshold 14. A receiver that fails first gets the alert
 again after the backoff. `certgate clients` (through the admin API) lists the client certificates used with
-their counts, and `--expiring-within 30d` only the one that expires in 20 days.
+their counts, and `--expiring-within 30d` only the one that expires in 20 days (skipped while the build has
+no admin listener); against a stub admin API it sends the path, query and bearer token of the contract and
+prints the answer as a table or as JSON.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def pki(tmp_path) -> PKI:
     p = PKI(tmp_path / "pki")
     now = utcnow()
     server_ca = p.root_ca("server-ca")
-    p.server_cert(server_ca, "server")
+    p.server_cert(server_ca, "server", hosts=["app.test", "other.test"])
     p.root_ca("soon-ca", cn="Soon CA", not_after=now + _dt.timedelta(days=20))
     p.root_ca("sooner-ca", cn="Sooner CA", not_after=now + _dt.timedelta(days=10))
     return p
@@ -111,11 +113,11 @@ alerts:
   webhook_url: {webhook_url}
   webhook_timeout: 5s
 routes:
-  - from: https://app.localhost
+  - from: https://app.test
     to: echo://
 """
     if extra_route:
-        text += """  - from: https://other.localhost
+        text += """  - from: https://other.test
     to: echo://
     mtls: {ca_file: sooner-ca.pem}
 """
@@ -167,6 +169,13 @@ def test_ca_expiring_in_20_days_alerts_once_in_the_log_and_by_webhook(certgate_b
         assert posts[0]["json"] == alert
         assert posts[0]["content_type"] == "application/json"
         assert posts[0]["path"] == "/hooks/certgate"
+
+        # A client certificate in use goes into the inventory (merged on a worker's tick) and into the next
+        # scan; it expires in a year, so it adds no alert.
+        client = pki.leaf(soon, "device", cn="device")
+        r = curl("app.test", gw.port, "/", cacert=pki.certs["server-ca"].cert_path, cert=client.cert_path,
+                 key=client.key_path)
+        assert r.status == 200
 
         # A reload scans again: the 20-day CA does not repeat (once per day); the new 10-day CA alerts at 14.
         gw.config_path.write_text(config_text(pki, receiver.url, extra_route=True).replace(
@@ -230,7 +239,7 @@ def test_clients_lists_certificates_with_counts_and_expiring_filter(certgate_bin
     try:
         for cert, n in ((alice, 3), (bob, 2)):
             for _ in range(n):
-                r = curl("app.localhost", gw.port, "/", cacert=pki.certs["server-ca"].cert_path,
+                r = curl("app.test", gw.port, "/", cacert=pki.certs["server-ca"].cert_path,
                          cert=cert.cert_path, key=cert.key_path)
                 assert r.status == 200
 
@@ -248,7 +257,7 @@ def test_clients_lists_certificates_with_counts_and_expiring_filter(certgate_bin
         rows = wait_until(counted, what="both clients in the inventory")  # merged on the workers' tick
         assert set(rows) == {"CN=alice", "CN=bob"}
         assert rows["CN=alice"]["fingerprint"] == alice.fingerprint_sha256
-        assert rows["CN=alice"]["last_route"] == "https://app.localhost"
+        assert rows["CN=alice"]["last_route"] == "https://app.test"
         assert rows["CN=alice"]["last_reason"] == "allowed"
         assert rows["CN=bob"]["serial"] == bob.serial_hex
 
@@ -277,3 +286,82 @@ def test_clients_usage_errors(certgate_bin):
     code, _, err = run_certgate(certgate_bin, ["clients", "--admin", "http://127.0.0.1:9"])
     assert code == 1
     assert "cannot connect" in err
+
+
+class StubAdminApi:
+    """Stands in for the admin listener to check the command's side of the contract: the request it sends
+    (path, query, bearer token) and how it prints the answer. The gateway's side is tested above."""
+
+    ANSWER = {"max_entries": 100000, "size": 2, "clients": [
+        {"fingerprint": "ab" * 32, "subject": "CN=alice", "issuer": "CN=Client CA", "serial": "0A",
+         "not_after": "2027-01-01T00:00:00Z", "days_left": 20, "first_seen": "2026-12-01T10:00:00Z",
+         "last_seen": "2026-12-01T10:05:00Z", "count": 3, "last_route": "https://app.test",
+         "last_consumer": "alice", "last_reason": "allowed"}]}
+
+    def __init__(self, token: str):
+        self.paths: list[str] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                stub.paths.append(self.path)
+                ok = self.headers.get("Authorization") == f"Bearer {token}"
+                body = json.dumps(stub.ANSWER if ok else {"error": "unauthorized"}).encode()
+                self.send_response(200 if ok else 401)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def stub_admin():
+    s = StubAdminApi("stub-token")
+    yield s
+    s.stop()
+
+
+def test_clients_command_request_and_output(certgate_bin, tmp_path, stub_admin):
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets/admin.token").write_text("  stub-token\n")
+    config = tmp_path / "certgate.yaml"  # only the admin block is read: the rest need not compile
+    config.write_text(f"admin:\n  address: {stub_admin.address}\n  token_file: secrets/admin.token\n")
+
+    code, out, err = run_certgate(certgate_bin, ["clients", "--config", str(config), "--expiring-within", "30d",
+                                                 "--json"])
+    assert code == 0, err
+    assert json.loads(out) == StubAdminApi.ANSWER
+    assert stub_admin.paths[-1] == "/clients?expiring_within=30d"
+
+    code, out, err = run_certgate(certgate_bin, ["clients", "--config", str(config)])
+    assert code == 0, err
+    assert stub_admin.paths[-1] == "/clients"
+    header, row, summary = out.splitlines()
+    assert header.split()[:3] == ["SUBJECT", "ISSUER", "NOT"]
+    assert row.startswith("CN=alice") and "https://app.test" in row and " 3 " in row
+    assert summary == "1 of 2 certificate(s) shown (inventory bound 100000)"
+
+    # --admin and --token-file win over the config; a wrong token is HTTP 401 and exit code 1.
+    (tmp_path / "wrong.token").write_text("nope\n")
+    code, _, err = run_certgate(certgate_bin, ["clients", "--config", str(config), "--token-file",
+                                               str(tmp_path / "wrong.token")])
+    assert code == 1
+    assert "HTTP 401" in err
+    code, _, err = run_certgate(certgate_bin, ["clients", "--admin", f"http://{stub_admin.address}",
+                                               "--token-file", str(tmp_path / "secrets/admin.token")])
+    assert code == 0, err
