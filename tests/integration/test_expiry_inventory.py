@@ -144,13 +144,16 @@ def wait_until(predicate, timeout: float = WAIT, what: str = "condition"):
 
 
 def start_gateway(certgate_bin, tmp_path, pki, text) -> Gateway:
-    return Gateway(certgate_bin, tmp_path / "gw", text, config_dir=pki.dir).start()
+    gw = Gateway(certgate_bin, tmp_path / "gw", text, config_dir=pki.dir).start()
+    # The port accepts once it listens; the start-up scan's lines come before the "listening" line.
+    wait_until(lambda: "listening on" in gw.stderr_text(), what="the listening line")
+    return gw
 
 
 def test_ca_expiring_in_20_days_alerts_once_in_the_log_and_by_webhook(certgate_bin, tmp_path, pki, receiver):
     gw = start_gateway(certgate_bin, tmp_path, pki, config_text(pki, receiver.url))
     try:
-        # The start-up scan runs before the listeners accept, so its lines are there once the port is.
+        # The start-up scan runs before the workers start, so its lines precede the "listening" line.
         lines = expiry_lines(gw)
         assert len(lines) == 1, gw.stderr_text()
         alert = lines[0]
