@@ -3,7 +3,7 @@
 A CA that expires in 20 days gives exactly one `certificate_expiry` warning (threshold 30) at start and one
 webhook POST with the same JSON to a receiver on loopback; a reload scans again without repeating it, and a
 second CA that expires in 10 days then alerts with threshold 14. A receiver that fails first gets the alert
-again after the backoff. `certgate clients` (through the admin API) lists the client certificates used with
+again after the backoff; an https receiver gets it when `webhook_ca_file` trusts its certificate. `certgate clients` (through the admin API) lists the client certificates used with
 their counts, and `--expiring-within 30d` only the one that expires in 20 days (skipped while the build has
 no admin listener); against a stub admin API it sends the path, query and bearer token of the contract and
 prints the answer as a table or as JSON.
@@ -14,10 +14,12 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import signal
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -31,7 +33,7 @@ WAIT = 30.0  # seconds; generous for a loaded 2-core machine and ASan
 class WebhookReceiver:
     """A loopback HTTP server that records POST bodies; answers 503 to the first `fail_first` of them."""
 
-    def __init__(self, fail_first: int = 0):
+    def __init__(self, fail_first: int = 0, tls: Optional[tuple[Path, Path]] = None):
         self.bodies: list[dict] = []
         self.attempts = 0
         self.fail_first = fail_first
@@ -56,11 +58,17 @@ class WebhookReceiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.scheme = "http"
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(tls[0]), str(tls[1]))
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/certgate"
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}/hooks/certgate"
 
     def start(self) -> "WebhookReceiver":
         self.thread.start()
@@ -101,7 +109,8 @@ def pki(tmp_path) -> PKI:
     return p
 
 
-def config_text(pki: PKI, webhook_url: str, *, extra_route: bool = False, admin: str = "") -> str:
+def config_text(pki: PKI, webhook_url: str, *, extra_route: bool = False, admin: str = "",
+                webhook_ca: str = "") -> str:
     text = f"""workers: 2
 listeners:
   - address: 127.0.0.1:${{PORT0}}
@@ -112,7 +121,10 @@ client_ca_file: soon-ca.pem
 alerts:
   webhook_url: {webhook_url}
   webhook_timeout: 5s
-routes:
+"""
+    if webhook_ca:
+        text += f"  webhook_ca_file: {webhook_ca}\n"
+    text += """routes:
   - from: https://app.test
     to: echo://
 """
@@ -206,6 +218,34 @@ def test_webhook_retries_after_a_failure(certgate_bin, tmp_path, pki, flaky_rece
         assert "failed (attempt 1 of 8): HTTP 503; retrying in 1 s" in gw.stderr_text()
     finally:
         gw.stop()
+
+
+def test_https_webhook_verified_against_webhook_ca_file(certgate_bin, tmp_path, pki):
+    server = pki.certs["server"]
+    r = WebhookReceiver(tls=(server.cert_path, server.key_path)).start()
+    try:
+        gw = start_gateway(certgate_bin, tmp_path, pki, config_text(pki, r.url, webhook_ca="server-ca.pem"))
+        try:
+            posts = r.wait_for(1)
+            assert [p["json"]["subject"] for p in posts] == [pki.certs["soon-ca"].subject_rfc2253]
+        finally:
+            gw.stop()
+    finally:
+        r.stop()
+
+
+def test_https_webhook_with_an_untrusted_certificate_is_retried(certgate_bin, tmp_path, pki):
+    server = pki.certs["server"]
+    r = WebhookReceiver(tls=(server.cert_path, server.key_path)).start()
+    try:
+        gw = start_gateway(certgate_bin, tmp_path, pki, config_text(pki, r.url))  # system CAs only
+        try:
+            wait_until(lambda: "failed (attempt 1 of 8): TLS: " in gw.stderr_text(), what="the TLS failure")
+            assert r.bodies == []
+        finally:
+            gw.stop()
+    finally:
+        r.stop()
 
 
 def test_config_errors_name_the_line(certgate_bin, tmp_path, pki):
