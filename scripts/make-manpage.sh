@@ -15,7 +15,7 @@ trap 'rm -f "$include"' EXIT
   echo "proxies the request upstream with identity headers the upstream can trust."
   echo
   echo "[COMMANDS]"
-  for sub in serve validate-config check pki; do
+  for sub in serve validate-config check pki clients; do
     echo ".SS \"certgate $sub\""
     echo ".nf"
     "$bin" "$sub" --help | sed -e 's/\\/\\\\/g' -e 's/^\./\\\&./'

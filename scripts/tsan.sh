@@ -11,7 +11,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 JOBS=${JOBS:-$(nproc)}
-INTEGRATION=${TSAN_INTEGRATION:-'^integration\.(core_lifecycle|revocation|tls_resumption|jwt_assertion|core_proxy|upstream_failures|connection_limits|tls_tcp|upstream_balancing)$'}
+INTEGRATION=${TSAN_INTEGRATION:-'^integration\.(core_lifecycle|revocation|tls_resumption|jwt_assertion|core_proxy|upstream_failures|connection_limits|tls_tcp|upstream_balancing|expiry_inventory|metrics)$'}
 
 make --no-print-directory build-tsan JOBS="$JOBS" || exit 1
 

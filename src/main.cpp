@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   certgate::cli::add_validate_config_command(app, exit_code);
   certgate::cli::add_pki_command(app, exit_code);
   certgate::cli::add_check_command(app, exit_code);
+  certgate::cli::add_clients_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

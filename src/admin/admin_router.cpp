@@ -5,7 +5,7 @@
 
 #include "admin/json_views.h"
 #include "admin/status_page.h"
-#include "config/units.h"
+#include "inventory/client_inventory.h"
 
 namespace certgate::admin {
 namespace {
@@ -29,28 +29,13 @@ std::optional<std::string_view> query_value(std::string_view query, std::string_
   return std::nullopt;
 }
 
-// "30d" (days, what certificate expiry is counted in), or any config duration ("12h").
-std::optional<std::chrono::seconds> parse_window(std::string_view text) {
-  if (!text.empty() && (text.back() == 'd' || text.back() == 'D')) {
-    std::uint32_t days = 0;
-    const auto digits = text.substr(0, text.size() - 1);
-    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), days);
-    if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty() || days > 36500)
-      return std::nullopt;
-    return std::chrono::seconds(std::int64_t{days} * 86400);
-  }
-  const auto duration = config::parse_duration(text);
-  if (!duration) return std::nullopt;
-  return std::chrono::duration_cast<std::chrono::seconds>(*duration);
-}
-
 AdminResponse clients(Backend& backend, std::string_view query) {
   std::optional<std::chrono::seconds> within;
   if (const auto text = query_value(query, "expiring_within")) {
-    within = parse_window(*text);
+    within = inventory::parse_expiring_within(*text);
     if (!within) return json(400, error_json("expiring_within must be a duration like 30d"));
   }
-  return json(200, clients_json(backend.clients(within)));
+  return json(200, backend.clients_json(within));
 }
 
 AdminResponse status_page(Backend& backend) {

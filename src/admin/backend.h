@@ -70,8 +70,11 @@ class Backend {
   virtual StatusInfo status() = 0;
   virtual std::vector<RouteInfo> routes() = 0;
   virtual std::vector<CertificateInfo> certificates() = 0;
-  // `expiring_within`: only certificates whose not-after is that close (or past).
+  // The status page's rows of the client inventory (the first 100). `expiring_within`: only certificates
+  // whose not-after is that close (or past).
   virtual std::vector<ClientInfo> clients(std::optional<std::chrono::seconds> expiring_within) = 0;
+  // GET /clients: the whole inventory as JSON ({"max_entries", "size", "clients": [...]}).
+  virtual std::string clients_json(std::optional<std::chrono::seconds> expiring_within) = 0;
   virtual ReloadResult reload() = 0;
   virtual std::string metrics_text() = 0;
   // The last refusals and denials of every worker, newest first, at most kRefusalRing.

@@ -115,28 +115,6 @@ std::string certificates_json(const std::vector<CertificateInfo>& certificates) 
          "\n";
 }
 
-std::string clients_json(const std::vector<ClientInfo>& clients) {
-  return Object()
-             .raw("clients", array(clients,
-                                   [](const ClientInfo& c) {
-                                     return Object()
-                                         .str("fingerprint", c.fingerprint)
-                                         .str("subject", c.subject)
-                                         .str("issuer", c.issuer)
-                                         .str("serial", c.serial)
-                                         .str("not_after", utc_text(c.not_after))
-                                         .str("first_seen", utc_text(c.first_seen))
-                                         .str("last_seen", utc_text(c.last_seen))
-                                         .unum("count", c.count)
-                                         .str("last_route", c.last_route)
-                                         .str("last_consumer", c.last_consumer)
-                                         .str("last_reason", c.last_reason)
-                                         .done();
-                                   }))
-             .done() +
-         "\n";
-}
-
 std::string reload_json(const ReloadResult& r) {
   Object o;
   o.boolean("ok", r.ok);

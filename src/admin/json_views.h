@@ -11,7 +11,6 @@ namespace certgate::admin {
 std::string status_json(const StatusInfo& status);
 std::string routes_json(const std::vector<RouteInfo>& routes);
 std::string certificates_json(const std::vector<CertificateInfo>& certificates);
-std::string clients_json(const std::vector<ClientInfo>& clients);
 std::string reload_json(const ReloadResult& result);
 std::string error_json(std::string_view message);
 

@@ -101,6 +101,7 @@ const CertificateFacts& PeerCertificate::facts() {
   f->fingerprint = pki::hex_lower(leaf_digest().data(), leaf_digest().size());
   f->san = header_safe(pki::san_list(pki::subject_alt_names(leaf_.get())));
   f->not_after = pki::not_after_rfc3339(leaf_.get());
+  f->not_after_time = pki::to_time_t(X509_get0_notAfter(leaf_.get())).value_or(0);
   if (cache_) cache_->remember(leaf_digest(), f);
   facts_ = std::move(f);
   return *facts_;

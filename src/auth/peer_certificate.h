@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "auth/certificate_attributes.h"
+#include "auth/certificate_facts.h"
 #include "auth/verified_chain_cache.h"
 #include "pki/chain_verifier.h"
 #include "pki/digest.h"
@@ -19,16 +20,6 @@
 #include "tls/connection_info.h"
 
 namespace certgate::auth {
-
-// The textual forms used in upstream headers and logs, computed once per connection.
-struct CertificateFacts {
-  std::string subject_dn;
-  std::string issuer_dn;
-  std::string serial;
-  std::string fingerprint;  // SHA-256, lowercase hex
-  std::string san;
-  std::string not_after;  // RFC 3339
-};
 
 // The certificate in the encodings forwarded upstream (docs/forwarding.md), computed on first use.
 struct CertificateForms {
@@ -65,7 +56,13 @@ class PeerCertificate {
   void set_verification_time(std::time_t at) { at_ = at; }
   // Takes a verification already done (reject_connection verifies in the handshake) into the cache.
   void adopt(const pki::TrustBundle& bundle, int max_verify_depth, pki::VerifyOutcome outcome);
+  // The textual forms used in upstream headers and logs, computed once per connection.
   const CertificateFacts& facts();
+  // The same, shared: the client-certificate inventory keeps it beyond the connection.
+  std::shared_ptr<const CertificateFacts> shared_facts() {
+    facts();
+    return facts_;
+  }
   // SHA-256 of the leaf's DER (its fingerprint), computed once.
   const pki::Sha256& leaf_digest();
   const CertificateForms& forms();

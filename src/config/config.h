@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/refusal_kind.h"
+#include "config/http_url.h"
 
 namespace re2 {
 class RE2;
@@ -425,6 +426,20 @@ struct AdminSettings {
   SourceMark mark;
 };
 
+// `inventory`: the client-certificate inventory (docs/operations.md, "Client inventory").
+struct InventorySettings {
+  std::size_t max_entries = 100000;  // distinct client certificates kept (LRU); 0: no inventory
+};
+
+// `alerts`: certificate expiry alerts (docs/operations.md, "Expiry alerts"). The log lines need no
+// settings; the webhook is optional.
+struct AlertSettings {
+  std::optional<HttpUrl> webhook_url;  // http:// or https://
+  std::string webhook_ca_file;         // trust for an https webhook; empty: the system trust store
+  Duration webhook_timeout{5000};      // one POST, connect included
+  SourceMark mark;                     // of the `alerts` block, for errors found when files are read
+};
+
 struct Config {
   std::string file;  // the config file, absolute
   int workers = 0;   // 0: number of cores
@@ -443,6 +458,8 @@ struct Config {
   TlsSettings tls;
   Responses responses;
   AdminSettings admin;
+  InventorySettings inventory;
+  AlertSettings alerts;
 };
 
 }  // namespace certgate::config

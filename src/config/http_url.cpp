@@ -21,16 +21,39 @@ bool valid_host(std::string_view host, bool bracketed) {
   });
 }
 
+std::optional<HttpUrl> parse_after_scheme(std::string_view rest, bool https);
+
 }  // namespace
 
 std::optional<HttpUrl> parse_http_url(std::string_view text) {
   constexpr std::string_view scheme = "http://";
   if (!iequals_prefix(text, scheme)) return std::nullopt;
-  std::string_view rest = text.substr(scheme.size());
+  return parse_after_scheme(text.substr(scheme.size()), false);
+}
+
+std::optional<HttpUrl> parse_web_url(std::string_view text) {
+  constexpr std::string_view tls_scheme = "https://";
+  if (iequals_prefix(text, tls_scheme)) return parse_after_scheme(text.substr(tls_scheme.size()), true);
+  return parse_http_url(text);
+}
+
+std::string url_text(const HttpUrl& url) {
+  std::string out = url.https ? "https://" : "http://";
+  const bool v6 = url.host.find(':') != std::string::npos;
+  out += v6 ? "[" + url.host + "]" : url.host;
+  out += ":" + std::to_string(url.port) + url.target;
+  return out;
+}
+
+namespace {
+
+std::optional<HttpUrl> parse_after_scheme(std::string_view rest, bool https) {
   if (auto hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
   const auto path_start = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, path_start);
   HttpUrl url;
+  url.https = https;
+  if (https) url.port = 443;
   url.target = path_start == std::string_view::npos ? "/" : std::string(rest.substr(path_start));
   if (url.target.front() == '?') url.target.insert(0, "/");
   if (authority.find('@') != std::string_view::npos) return std::nullopt;
@@ -68,10 +91,12 @@ std::optional<HttpUrl> parse_http_url(std::string_view text) {
   return url;
 }
 
+}  // namespace
+
 std::string host_header(const HttpUrl& url) {
   const bool v6 = url.host.find(':') != std::string::npos;
   std::string out = v6 ? "[" + url.host + "]" : url.host;
-  if (url.port != 80) out += ":" + std::to_string(url.port);
+  if (url.port != (url.https ? 443 : 80)) out += ":" + std::to_string(url.port);
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include "config/admin_loader.h"
 #include "config/forwarding_loader.h"
 #include "config/identity_loader.h"
+#include "config/operations_loader.h"
 #include "config/policy_loader.h"
 #include "config/responses_loader.h"
 #include "config/revocation_loader.h"
@@ -58,7 +59,9 @@ class Loader {
                    // forwarding_loader.cpp
                    "jwt", "trusted_proxies", "client_certificate_header", "responses",
                    // admin_loader.cpp
-                   "admin"});
+                   "admin",
+                   // operations_loader.cpp
+                   "inventory", "alerts"});
     apply_environment(root);
     if (auto n = root["workers"]) cfg_.workers = integer_or_env(n, "workers", 0, 1024);
     if (auto n = root["access_log"])
@@ -73,6 +76,7 @@ class Loader {
     if (auto n = root["responses"]) cfg_.responses = read_responses(r_, n, cfg_.responses);
     if (auto n = root["admin"]) cfg_.admin = load_admin_settings(r_, n);
     load_forwarding_settings(r_, root, cfg_);
+    load_operations_settings(r_, root, cfg_);
     const auto listeners_node = root["listeners"];
     if (!listeners_node) throw ConfigError({r_.file(), 1}, "'listeners' is required");
     r_.expect_sequence(listeners_node, "listeners");

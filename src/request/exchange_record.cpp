@@ -21,15 +21,33 @@ void remember_refusal(runtime::WorkerMetrics& metrics, ClientConnection& client,
 
 }  // namespace
 
-void log_exchange(runtime::WorkerContext& worker, ClientConnection& client, const ExchangeRecord& ex,
-                  std::uint64_t bytes_in, std::uint64_t bytes_out) {
+// Counts the exchange in the worker's metrics (a refusal also in its ring for the status page), records
+// the client certificate for the inventory, then writes the access-log line.
+void finish_exchange(runtime::WorkerContext& worker, ClientConnection& client, const ExchangeRecord& ex,
+                     std::uint64_t bytes_in, std::uint64_t bytes_out) {
   const auto elapsed = std::chrono::steady_clock::now() - ex.started;
   worker.metrics.count_request(
       ex.route ? ex.route->metrics_slot : runtime::kNoRouteSlot, ex.status, ex.reason,
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()));
   if (ex.reason != auth::Reason::allowed) [[unlikely]]
     remember_refusal(worker.metrics, client, ex);
-  auto& log = worker.access_log;
+  record_client_certificate(worker.inventory, client, ex);
+  log_exchange(worker.access_log, client, ex, bytes_in, bytes_out, elapsed);
+}
+
+void record_client_certificate(inventory::WorkerRecorder& recorder, ClientConnection& client,
+                               const ExchangeRecord& ex) {
+  if (!recorder.enabled()) return;
+  auto& peer = ex.peer ? *ex.peer : client.peer;
+  if (!peer.leaf()) return;  // none, or an unreadable trusted header: nothing to identify it by
+  recorder.record(peer.shared_facts(),
+                  ex.route ? std::string_view(ex.route->config->from) : std::string_view(), ex.consumer,
+                  ex.reason);
+}
+
+void log_exchange(log::AccessLogger& log, ClientConnection& client, const ExchangeRecord& ex,
+                  std::uint64_t bytes_in, std::uint64_t bytes_out,
+                  std::chrono::steady_clock::duration elapsed) {
   if (!log.enabled()) return;
   log::AccessRecord r;
   r.time = std::chrono::system_clock::now();

@@ -34,10 +34,21 @@ struct ExchangeRecord {
   std::uint64_t bytes_out_start = 0;
 };
 
-// Counts the exchange in the worker's metrics (and a refusal in its ring for the status page), then
-// writes one access-log line for it; `bytes_in`/`bytes_out`: the client side's counters now.
-void log_exchange(runtime::WorkerContext& worker, ClientConnection& client, const ExchangeRecord& record,
-                  std::uint64_t bytes_in, std::uint64_t bytes_out);
+// The end of an exchange on `worker`: its count in the worker's metrics (a refusal also in the ring the
+// status page shows), the client certificate's sighting for the inventory (record_client_certificate)
+// and the access-log line (log_exchange).
+void finish_exchange(runtime::WorkerContext& worker, ClientConnection& client, const ExchangeRecord& record,
+                     std::uint64_t bytes_in, std::uint64_t bytes_out);
+
+// The certificate the exchange was decided with, if any, with its route, consumer and reason.
+void record_client_certificate(inventory::WorkerRecorder& recorder, ClientConnection& client,
+                               const ExchangeRecord& record);
+
+// One access-log line for the record; `bytes_in`/`bytes_out`: the client side's counters now, `elapsed`:
+// since the request began.
+void log_exchange(log::AccessLogger& log, ClientConnection& client, const ExchangeRecord& record,
+                  std::uint64_t bytes_in, std::uint64_t bytes_out,
+                  std::chrono::steady_clock::duration elapsed);
 
 // "refused ... reason=... detail=..." at info: a request the gateway answered itself before
 // authorization; the detail is for the operator, never the client.

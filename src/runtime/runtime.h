@@ -48,6 +48,9 @@ class Runtime {
   // the trusted-input header): stripped from every request like the built-in ones.
   std::span<const std::string_view> extra_gateway_headers() const { return extra_gateway_headers_; }
   const std::deque<ListenerRuntime>& listeners() const { return listeners_; }
+  // Every trust bundle (client_ca and the routes' own), once per source.
+  using BundleList = std::vector<std::pair<std::string, std::shared_ptr<const pki::TrustBundle>>>;
+  const BundleList& trust_bundles() const { return bundles_; }
   const std::deque<proxy::RouteRuntime>& routes() const { return routes_; }
   // The upstream sets of the http:// and https:// routes (for the workers' Balancers).
   std::vector<const proxy::UpstreamSet*> upstream_sets() const;
@@ -73,7 +76,7 @@ class Runtime {
   config::Config config_;
   std::shared_ptr<tls::ResumptionState> resumption_;
   std::optional<std::vector<tls::TicketKey>> file_ticket_keys_;
-  std::vector<std::pair<std::string, std::shared_ptr<const pki::TrustBundle>>> bundles_;  // by source
+  BundleList bundles_;  // by source: "file:<path>" or "inline:<pem>"
   std::unique_ptr<const auth::ConsumerDirectory> consumers_;
   std::vector<std::shared_ptr<revocation::CrlFile>> crl_files_;  // one per (file, trust bundle)
   std::vector<std::string> crl_file_keys_;                       // parallel to crl_files_

@@ -6,6 +6,7 @@
 
 #include "auth/worker_state.h"
 #include "http/request_id.h"
+#include "inventory/worker_recorder.h"
 #include "log/access_log.h"
 #include "net/asio.h"
 #include "proxy/balancers.h"
@@ -39,6 +40,8 @@ struct WorkerContext {
   bool draining = false;
   ConnectionCaps caps;  // this worker's share of the process's caps
   http::RequestIdGenerator request_ids;
+  // Sightings for the server's client-certificate inventory, merged on the worker's tick.
+  inventory::WorkerRecorder inventory;
 };
 
 }  // namespace certgate::runtime

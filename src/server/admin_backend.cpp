@@ -138,9 +138,31 @@ std::vector<admin::CertificateInfo> Server::certificates() {
   return list.take();
 }
 
-// The client-certificate inventory is not part of this module yet: an empty list until it is wired.
-std::vector<admin::ClientInfo> Server::clients(std::optional<std::chrono::seconds> /*expiring_within*/) {
-  return {};
+// The inventory's first rows for the status page (most recently seen first, or soonest to expire with
+// `expiring_within`); the whole table is GET /clients.
+std::vector<admin::ClientInfo> Server::clients(std::optional<std::chrono::seconds> expiring_within) {
+  constexpr std::size_t kPageRows = 100;
+  std::vector<admin::ClientInfo> out;
+  for (auto& row : inventory_.rows(expiring_within, Clock::now(), kPageRows)) {
+    admin::ClientInfo c;
+    c.fingerprint = std::move(row.fingerprint);
+    c.subject = std::move(row.subject);
+    c.issuer = std::move(row.issuer);
+    c.serial = std::move(row.serial);
+    c.not_after = static_cast<std::int64_t>(row.not_after_time);
+    c.first_seen = unix_seconds(row.first_seen);
+    c.last_seen = unix_seconds(row.last_seen);
+    c.count = row.count;
+    c.last_route = std::move(row.last_route);
+    c.last_consumer = std::move(row.last_consumer);
+    c.last_reason = std::string(to_string(row.last_reason));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::string Server::clients_json(std::optional<std::chrono::seconds> expiring_within) {
+  return inventory_.to_json(expiring_within).dump() + "\n";
 }
 
 std::vector<runtime::Refusal> Server::recent_refusals() {

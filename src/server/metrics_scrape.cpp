@@ -1,12 +1,15 @@
 // GET /metrics: sums the per-worker counter blocks (runtime/worker_metrics.h), the revocation counters
 // and the server's own (reloads, generation) into the Prometheus text format. Runs at scrape time on the
 // main thread; the request path only ever touched its own worker's cells.
+#include <algorithm>
 #include <array>
+#include <map>
 #include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "alerts/watched_certificates.h"
 #include "common/version.h"
 #include "metrics/exposition.h"
 #include "server/server.h"
@@ -156,6 +159,27 @@ void write_revocation(TextWriter& w, const revocation::CounterSnapshot& c) {
     w.sample("certgate_revocation_lookups_total", {{"source", source}, {"result", result}}, at(counter));
 }
 
+// Expiry: one series per configured certificate (the soonest not-after when a kind and subject repeat,
+// e.g. a renewed CA beside the old one), and the recently seen client certificates close to expiry.
+void write_expiry(TextWriter& w, const alerts::ExpiryGauges& gauges) {
+  std::map<std::pair<std::string, std::string>, std::int64_t> soonest;
+  for (const auto& g : gauges.certificates) {
+    auto [it, fresh] = soonest.try_emplace({g.kind, g.subject}, g.not_after_unix);
+    if (!fresh) it->second = std::min(it->second, g.not_after_unix);
+  }
+  w.family("certgate_certificate_expiry_timestamp_seconds", "gauge",
+           "Not-after of every configured server certificate, CA and intermediate (unix time).");
+  for (const auto& [key, not_after] : soonest)
+    w.sample("certgate_certificate_expiry_timestamp_seconds", {{"kind", key.first}, {"subject", key.second}},
+             not_after);
+  w.family("certgate_client_certificates_expiring", "gauge",
+           "Client certificates seen in the last 7 days that expire (or expired) within 14 or 30 days.");
+  w.sample("certgate_client_certificates_expiring", {{"within", "14d"}},
+           static_cast<std::uint64_t>(gauges.clients_expiring_14d));
+  w.sample("certgate_client_certificates_expiring", {{"within", "30d"}},
+           static_cast<std::uint64_t>(gauges.clients_expiring_30d));
+}
+
 }  // namespace
 
 std::string Server::metrics_text() {
@@ -173,6 +197,7 @@ std::string Server::metrics_text() {
     w.sample("certgate_open_connections", {{"listener", listeners[i].config->address}}, n);
   }
   write_revocation(w, revocation_.counters().snapshot());
+  write_expiry(w, alerts::expiry_gauges(*runtime_, inventory_));
   w.family("certgate_config_reloads_total", "counter", "Config reloads (SIGHUP, POST /reload) by result.");
   w.sample("certgate_config_reloads_total", {{"result", "success"}}, reloads_succeeded_);
   w.sample("certgate_config_reloads_total", {{"result", "failure"}}, reloads_failed_);

@@ -83,8 +83,8 @@ int Server::run() {
   try {
     ensure_addresses_free(cfg);
     for (std::size_t i = 0; i < count; ++i) {
-      workers_.push_back(
-          std::make_unique<Worker>(i, sink, runtime_, per_worker, refusals_, per_ip_, revocation_));
+      workers_.push_back(std::make_unique<Worker>(i, sink, runtime_, per_worker, refusals_, per_ip_,
+                                                  revocation_, inventory_));
       workers_.back()->open_listeners();
     }
   } catch (const std::system_error& e) {
@@ -97,6 +97,8 @@ int Server::run() {
   if (!start_admin(main_io)) return 1;
   rotation_timer_ = std::make_unique<net::asio::steady_timer>(main_io);
   apply_resumption_settings();
+  expiry_ = std::make_unique<alerts::ExpiryMonitor>(main_io.get_executor(), inventory_);
+  apply_operations_settings();
   std::atomic<std::size_t> running{count};
   for (auto& worker : workers_) {
     worker->start([&main_io, &running] {
@@ -124,6 +126,7 @@ int Server::run() {
   main_io.run();
   admin_.reset();
   rotation_timer_.reset();
+  expiry_.reset();
   for (auto& worker : workers_)
     worker->join();
   refusals_.flush();
@@ -155,6 +158,7 @@ admin::ReloadResult Server::reload() {
   apply_resumption_settings();
   log::set_error_log_level(runtime_->config().logging.level);
   revocation_.watch(runtime_->crl_files());
+  apply_operations_settings();
   for (auto& worker : workers_)
     worker->install(runtime_);
   spdlog::info("reload done: {} route(s)", runtime_->config().routes.size());
@@ -188,6 +192,11 @@ void Server::apply_resumption_settings() {
                  settings.ticket_keys_file);
   }
   schedule_ticket_rotation();
+}
+
+void Server::apply_operations_settings() {
+  inventory_.set_max_entries(runtime_->config().inventory.max_entries);
+  if (expiry_) expiry_->configure(alerts::configured_certificates(*runtime_), runtime_->config().alerts);
 }
 
 void Server::schedule_ticket_rotation() {

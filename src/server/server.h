@@ -11,6 +11,8 @@
 
 #include "admin/admin_listener.h"
 #include "admin/backend.h"
+#include "alerts/expiry_monitor.h"
+#include "inventory/client_inventory.h"
 #include "revocation/service.h"
 #include "runtime/runtime.h"
 #include "server/worker.h"
@@ -33,6 +35,7 @@ class Server final : private admin::Backend {
   std::vector<admin::RouteInfo> routes() override;
   std::vector<admin::CertificateInfo> certificates() override;
   std::vector<admin::ClientInfo> clients(std::optional<std::chrono::seconds> expiring_within) override;
+  std::string clients_json(std::optional<std::chrono::seconds> expiring_within) override;
   std::string metrics_text() override;
   std::vector<runtime::Refusal> recent_refusals() override;
   std::uint64_t open_connections() const;
@@ -41,6 +44,8 @@ class Server final : private admin::Backend {
   // Hands the accepted generation's ticket key settings to the key set and re-arms the rotation timer.
   void apply_resumption_settings();
   void schedule_ticket_rotation();
+  // The generation's inventory bound and certificates for the expiry alerts (start and reload).
+  void apply_operations_settings();
 
   std::string config_path_;
   std::shared_ptr<tls::ResumptionState> resumption_ = std::make_shared<tls::ResumptionState>();
@@ -50,6 +55,10 @@ class Server final : private admin::Backend {
   revocation::Service revocation_;  // the fetch thread; stopped in run() once the workers have ended
   Refusals refusals_;
   runtime::IpConnectionCounts per_ip_;
+  // Every client certificate the workers have seen (they merge their sightings on their tick).
+  inventory::ClientInventory inventory_;
+  // On main_io; created in run(), reset before main_io goes.
+  std::unique_ptr<alerts::ExpiryMonitor> expiry_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<admin::AdminListener> admin_;  // null unless the config has an admin block
   // For /status and the metrics; written and read on the main thread.

@@ -21,7 +21,8 @@ using ReusePort = boost::asio::detail::socket_option::boolean<SOL_SOCKET, SO_REU
 
 Worker::Worker(std::size_t index, std::shared_ptr<log::AccessLogSink> sink,
                std::shared_ptr<const runtime::Runtime> runtime, runtime::ConnectionCaps caps,
-               Refusals& refusals, runtime::IpConnectionCounts& per_ip, revocation::Service& revocation)
+               Refusals& refusals, runtime::IpConnectionCounts& per_ip, revocation::Service& revocation,
+               inventory::ClientInventory& inventory)
     : index_(index),
       ctx_(std::move(sink), revocation),
       runtime_(std::move(runtime)),
@@ -29,6 +30,7 @@ Worker::Worker(std::size_t index, std::shared_ptr<log::AccessLogSink> sink,
       per_ip_(per_ip) {
   ctx_.caps = caps;
   ctx_.balancers.adopt(runtime_->upstream_sets());
+  ctx_.inventory.attach(inventory);
 }
 
 Worker::~Worker() {
@@ -57,6 +59,7 @@ void Worker::start(std::function<void()> on_exit) {
   thread_ = std::thread([this, on_exit = std::move(on_exit)] {
     ctx_.io.run();
     ctx_.access_log.flush();
+    ctx_.inventory.flush();
     on_exit();
   });
 }
@@ -148,6 +151,7 @@ net::awaitable<void> Worker::tick() {
     ctx_.upstreams.expire(now, kUpstreamIdleLimit);
     ctx_.balancers.tick(now, ctx_.io);
     ctx_.access_log.flush();
+    ctx_.inventory.flush();
     refusals_.report(now);
     if (ctx_.draining && ctx_.connections.empty()) co_return;  // nothing left: the loop ends
   }

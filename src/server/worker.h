@@ -18,10 +18,12 @@ namespace certgate::server {
 
 class Worker {
  public:
-  // `caps`: this worker's share; `refusals`, `per_ip`, `revocation`: the server's, which outlive the worker.
+  // `caps`: this worker's share; `refusals`, `per_ip`, `revocation`, `inventory`: the server's, which
+  // outlive the worker.
   Worker(std::size_t index, std::shared_ptr<log::AccessLogSink> sink,
          std::shared_ptr<const runtime::Runtime> runtime, runtime::ConnectionCaps caps, Refusals& refusals,
-         runtime::IpConnectionCounts& per_ip, revocation::Service& revocation);
+         runtime::IpConnectionCounts& per_ip, revocation::Service& revocation,
+         inventory::ClientInventory& inventory);
   ~Worker();
 
   // Binds every listener (throws std::system_error, e.g. address in use).

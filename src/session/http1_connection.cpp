@@ -191,7 +191,7 @@ net::awaitable<bool> Http1Connection::serve_request() {
   current_ = &current;
   request::RequestHandler handler(worker_, *runtime_, listener_);
   const bool keep_open = co_await handler.handle(*this, ex, check.refusal);
-  request::log_exchange(worker_, client_, ex, tls_.bytes_read(), tls_.bytes_written());
+  request::finish_exchange(worker_, client_, ex, tls_.bytes_read(), tls_.bytes_written());
   current_ = nullptr;
   co_return keep_open;
 }
@@ -219,7 +219,7 @@ net::awaitable<void> Http1Connection::reply_header_failure(request::ExchangeReco
   auto res = http::make_error_response(status, http::default_message(status), false, false, ex.request_id);
   ex.status = status;
   co_await respond(res, false);
-  request::log_exchange(worker_, client_, ex, tls_.bytes_read(), tls_.bytes_written());
+  request::finish_exchange(worker_, client_, ex, tls_.bytes_read(), tls_.bytes_written());
 }
 
 request::RequestFraming Http1Connection::request_framing() const {

@@ -104,7 +104,7 @@ net::awaitable<void> TcpSession::run() {
   } else {
     tls_.shutdown();
   }
-  request::log_exchange(worker_, client_, record_, tls_.bytes_read(), tls_.bytes_written());
+  request::finish_exchange(worker_, client_, record_, tls_.bytes_read(), tls_.bytes_written());
 }
 
 net::awaitable<bool> TcpSession::authorize() {

@@ -218,6 +218,18 @@ ServerTls::ServerTls(const config::Listener& listener, const config::TlsSettings
   }
 }
 
+std::vector<ServerTls::ServedChain> ServerTls::served_chains() const {
+  std::vector<ServedChain> out;
+  for (const auto& c : certificates_) {
+    ServedChain served;
+    served.leaf = SSL_CTX_get0_certificate(c.ctx.get());
+    // Each context holds one certificate, so its current chain is that certificate's.
+    SSL_CTX_get0_chain_certs(c.ctx.get(), &served.chain);
+    out.push_back(served);
+  }
+  return out;
+}
+
 ServerTls::Certificate ServerTls::load_certificate(const config::CertificateKeyPair& pair) {
   Certificate out;
   out.ctx.reset(SSL_CTX_new(TLS_server_method()));

@@ -28,6 +28,13 @@ class ServerTls {
   // A server-side SSL for a new connection; the callbacks fill `info` during the handshake.
   pki::SslPtr new_connection(HandshakeInfo* info) const;
 
+  // The server certificates with the chain sent along, in config order (expiry alerts, the admin API).
+  struct ServedChain {
+    X509* leaf = nullptr;
+    STACK_OF(X509) * chain = nullptr;  // may be null: no intermediates
+  };
+  std::vector<ServedChain> served_chains() const;
+
  private:
   struct Certificate {
     pki::SslCtxPtr ctx;
