@@ -173,6 +173,7 @@ def test_a_broken_file_keeps_the_running_config_and_logs_file_and_line(gateway_f
 
 
 def loadgen_binary(certgate_bin: str) -> Path:
+    """CTest builds it first (the integration.build_loadgen fixture); a direct pytest run builds it here."""
     path = Path(certgate_bin).parent / "bench" / "certgate-loadgen"
     if not path.exists():
         build = subprocess.run(["cmake", "--build", str(Path(certgate_bin).parent), "--target", "certgate-loadgen"],
@@ -236,7 +237,7 @@ def test_no_failed_request_across_20_reloads_under_keepalive_load(gateway_factor
             wait_for_count(gw, "reload done", i + 1 - (1 if i > 10 else 0))
         reload_s = time.monotonic() - start
         runs_during = len(load.runs)
-        while len(load.runs) == runs_during and not load.failures:  # one run that started after the last reload
+        while len(load.runs) == runs_during and not load.failures:  # the run in progress ends
             time.sleep(0.05)
     finally:
         load.stop()
