@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+
 #include "config_text_test_support.h"
 
 namespace certgate::config {
@@ -39,9 +42,12 @@ routes:
       crl_file: route-crl.pem
 )");
   const auto files = referenced_files(cfg);
-  const auto& d = dir_;
-  EXPECT_EQ(files.reload, (std::vector<std::string>{d + "/admin-ca.pem", d + "/c.pem", d + "/ca.pem",
-                                                    d + "/certgate.yaml", d + "/k.pem", d + "/tk.pem"}));
+  // The loader resolves the named files to normal paths; the config file stays as it was given.
+  const auto d = std::filesystem::path(dir_).lexically_normal().string();
+  std::vector<std::string> reload{cfg.file,      d + "/admin-ca.pem", d + "/c.pem",
+                                  d + "/ca.pem", d + "/k.pem",        d + "/tk.pem"};
+  std::sort(reload.begin(), reload.end());
+  EXPECT_EQ(files.reload, reload);
   EXPECT_EQ(files.crl_files, (std::vector<std::string>{d + "/crl.pem", d + "/route-crl.pem"}));
 }
 
