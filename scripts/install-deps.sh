@@ -10,6 +10,8 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libre2-dev libmimalloc-dev
+  libsystemd-dev  # sd_notify: READY/RELOADING/STOPPING for Type=notify
+  systemd        # tests: systemd-analyze verify on packaging/certgate.service
   curl python3 python3-pytest python3-cryptography python3-jwt python3-websockets
   help2man     # the man page is generated from --help
   nginx-light  # tests: X-Client-Cert is compared with a real nginx's $ssl_client_escaped_cert

@@ -85,7 +85,7 @@ admin::StatusInfo Server::status() {
   admin::StatusInfo s;
   s.version = std::string(kVersion);
   s.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_).count();
-  s.generation = generation_;
+  s.generation = generation();
   s.config_file = runtime_->config().file;
   s.loaded_at = unix_seconds(loaded_at_);
   s.workers = workers_.size();

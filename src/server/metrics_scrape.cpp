@@ -199,11 +199,11 @@ std::string Server::metrics_text() {
   write_revocation(w, revocation_.counters().snapshot());
   write_expiry(w, alerts::expiry_gauges(*runtime_, inventory_));
   w.family("certgate_config_reloads_total", "counter", "Config reloads (SIGHUP, POST /reload) by result.");
-  w.sample("certgate_config_reloads_total", {{"result", "success"}}, reloads_succeeded_);
-  w.sample("certgate_config_reloads_total", {{"result", "failure"}}, reloads_failed_);
+  w.sample("certgate_config_reloads_total", {{"result", "success"}}, reload_counts().ok);
+  w.sample("certgate_config_reloads_total", {{"result", "failure"}}, reload_counts().failed);
   w.family("certgate_config_generation", "gauge",
            "The running config generation: 1 at start, +1 per reload.");
-  w.sample("certgate_config_generation", {}, generation_);
+  w.sample("certgate_config_generation", {}, generation());
   w.family("certgate_uptime_seconds", "gauge", "Seconds since the process started.");
   w.sample("certgate_uptime_seconds", {},
            static_cast<std::uint64_t>(

@@ -9,13 +9,19 @@
 #include "common/version.h"
 #include "config/config_error.h"
 #include "config/loader.h"
+#include "config/referenced_files.h"
 #include "log/error_log.h"
 #include "revocation/service.h"
+#include "server/systemd_notify.h"
 
 namespace certgate::server {
 namespace {
 
 using net::error_code;
+
+// Editors and `cp` write a file in several steps, and a certificate and its key change together: one
+// reload once the files have been quiet this long.
+constexpr auto kReloadDebounce = std::chrono::milliseconds(300);
 
 // Workers share each port through SO_REUSEPORT, which would also let a second certgate (same user) join
 // the group and silently take half the connections. A plain bind first fails if anyone listens there.
@@ -37,13 +43,20 @@ std::size_t worker_count(const config::Config& cfg) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-bool same_listeners(const config::Config& a, const config::Config& b) {
-  if (a.listeners.size() != b.listeners.size()) return false;
-  for (std::size_t i = 0; i < a.listeners.size(); ++i) {
-    if (a.listeners[i].host != b.listeners[i].host || a.listeners[i].port != b.listeners[i].port)
-      return false;
+// Empty when `next` listens where `running` does; else where the difference is, "file:line".
+std::string listener_change(const config::Config& running, const config::Config& next) {
+  for (std::size_t i = 0; i < next.listeners.size(); ++i) {
+    const auto& l = next.listeners[i];
+    if (i >= running.listeners.size() || l.host != running.listeners[i].host ||
+        l.port != running.listeners[i].port)
+      return l.mark.file + ":" + std::to_string(l.mark.line);
   }
-  return true;
+  if (running.listeners.size() != next.listeners.size()) return next.file;
+  return {};
+}
+
+std::string serving_status(const config::Config& cfg, uint64_t generation) {
+  return fmt::format("serving {} route(s), config generation {}", cfg.routes.size(), generation);
 }
 
 }  // namespace
@@ -93,12 +106,15 @@ int Server::run() {
   }
 
   revocation_.watch(runtime_->crl_files());
-  net::asio::io_context main_io;
+  auto& main_io = main_io_;
   if (!start_admin(main_io)) return 1;
   rotation_timer_ = std::make_unique<net::asio::steady_timer>(main_io);
   apply_resumption_settings();
   expiry_ = std::make_unique<alerts::ExpiryMonitor>(main_io.get_executor(), inventory_);
   apply_operations_settings();
+  watcher_ = std::make_unique<FileWatcher>(
+      main_io, kReloadDebounce, [this](const std::string& file) { reload("file changed: " + file); });
+  watch_files();
   std::atomic<std::size_t> running{count};
   for (auto& worker : workers_) {
     worker->start([&main_io, &running] {
@@ -110,21 +126,23 @@ int Server::run() {
     addresses += (addresses.empty() ? "" : ", ") + l.address;
   spdlog::info("certgate {} listening on {} with {} worker(s), {} route(s)", kVersion, addresses, count,
                cfg.routes.size());
+  systemd::ready(serving_status(cfg, generation()));
 
   net::asio::signal_set signals(main_io, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const error_code&, int)> on_signal = [&](const error_code& ec, int signo) {
     if (ec) return;
     if (signo == SIGHUP) {
-      reload();
+      reload("SIGHUP");
       signals.async_wait(on_signal);
     } else {
       if (admin_) admin_->stop();
-      shut_down(main_io);
+      shut_down();
     }
   };
   signals.async_wait(on_signal);
   main_io.run();
   admin_.reset();
+  watcher_.reset();
   rotation_timer_.reset();
   expiry_.reset();
   for (auto& worker : workers_)
@@ -135,25 +153,24 @@ int Server::run() {
   return 0;
 }
 
-admin::ReloadResult Server::reload() {
-  spdlog::info("reloading {}", config_path_);
+admin::ReloadResult Server::reload(std::string_view trigger) {
+  spdlog::info("{}: reloading {}", trigger, config_path_);
+  systemd::reloading("reloading: " + std::string(trigger));
+  // What is read from here on is what the new generation is built from; a change after this point
+  // makes the watcher reload again.
+  if (watcher_) watcher_->refresh();
   std::shared_ptr<const runtime::Runtime> next;
+  std::vector<std::string> named;  // the new config's files, watched even when it does not load
   try {
-    next = load_runtime(config_path_, resumption_, runtime_.get());
-  } catch (const config::ConfigError& e) {
-    spdlog::error("reload rejected, the previous config keeps serving: {}", e.what());
-    ++reloads_failed_;
-    return {false, e.what(), generation_};
+    auto cfg = config::load_config_file(config_path_);
+    named = config::referenced_files(cfg).reload;
+    next = runtime::Runtime::build(std::move(cfg), resumption_, runtime_.get());
+  } catch (const std::exception& e) {  // ConfigError: "file:line: reason"
+    return reject_reload(e.what(), named);
   }
-  if (!same_listeners(runtime_->config(), next->config())) {
-    const auto error = config_path_ + ": listener addresses changed; that needs a restart";
-    spdlog::error("reload rejected, the previous config keeps serving: {}", error);
-    ++reloads_failed_;
-    return {false, error, generation_};
-  }
+  if (auto where = listener_change(runtime_->config(), next->config()); !where.empty())
+    return reject_reload(where + ": listener addresses changed; that needs a restart", named);
   runtime_ = next;
-  ++generation_;
-  ++reloads_succeeded_;
   loaded_at_ = std::chrono::system_clock::now();
   apply_resumption_settings();
   log::set_error_log_level(runtime_->config().logging.level);
@@ -161,8 +178,30 @@ admin::ReloadResult Server::reload() {
   apply_operations_settings();
   for (auto& worker : workers_)
     worker->install(runtime_);
-  spdlog::info("reload done: {} route(s)", runtime_->config().routes.size());
-  return {true, {}, generation_};
+  const auto generation = generation_.fetch_add(1, std::memory_order_relaxed) + 1;
+  reloads_ok_.fetch_add(1, std::memory_order_relaxed);
+  watch_files();
+  spdlog::info("reload done: config generation {}, {} route(s)", generation,
+               runtime_->config().routes.size());
+  systemd::ready(serving_status(runtime_->config(), generation));
+  return {true, {}, generation};
+}
+
+admin::ReloadResult Server::reject_reload(std::string error, const std::vector<std::string>& named) {
+  reloads_failed_.fetch_add(1, std::memory_order_relaxed);
+  spdlog::error("reload rejected, the previous config keeps serving: {}", error);
+  // Also the files the rejected config names: creating the certificate it misses fixes it.
+  watch_files(named);
+  systemd::ready(serving_status(runtime_->config(), generation()) + "; last reload failed: " + error);
+  return {false, std::move(error), generation()};
+}
+
+// CRL files are left to the revocation service, which swaps them in place (see referenced_files.h).
+void Server::watch_files(const std::vector<std::string>& also) {
+  if (!watcher_) return;
+  auto files = config::referenced_files(runtime_->config()).reload;
+  files.insert(files.end(), also.begin(), also.end());
+  watcher_->watch(files);
 }
 
 // The admin listener (admin block) on the main loop. False, with the error logged, when it cannot start.
@@ -214,9 +253,11 @@ void Server::schedule_ticket_rotation() {
   });
 }
 
-void Server::shut_down(net::asio::io_context& main_io) {
+void Server::shut_down() {
+  auto& main_io = main_io_;
   const auto timeout = runtime_->config().timeouts.shutdown;
   spdlog::info("shutting down: draining connections (up to {} ms)", timeout.count());
+  systemd::stopping("draining connections");
   for (auto& worker : workers_)
     worker->drain();
   auto deadline = std::make_shared<net::asio::steady_timer>(main_io, timeout);

@@ -1,12 +1,16 @@
 // The process: loads the config, starts the workers, and turns signals into actions.
-//   SIGHUP          reload: a bad new config is logged and the old one keeps serving;
+//   SIGHUP          reload: a bad new config is logged and the old one keeps serving (so does a change
+//                   of the config file or a file it names, seen by the FileWatcher, and the admin API);
 //   SIGTERM/SIGINT  drain: stop accepting, finish in-flight requests (bounded by timeouts.shutdown), exit 0.
 // It also owns what outlives config generations: the session ticket keys and their rotation, and the
 // revocation service (fetch thread, shared answer cache, CRL file watching, counters).
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "admin/admin_listener.h"
@@ -15,9 +19,15 @@
 #include "inventory/client_inventory.h"
 #include "revocation/service.h"
 #include "runtime/runtime.h"
+#include "server/file_watcher.h"
 #include "server/worker.h"
 
 namespace certgate::server {
+
+struct ReloadCounts {
+  uint64_t ok = 0;
+  uint64_t failed = 0;
+};
 
 // The Server is the admin API's backend (admin::Backend, implemented in admin_backend.cpp and
 // metrics_scrape.cpp); it owns the admin listener, which runs on the main event loop.
@@ -27,9 +37,22 @@ class Server final : private admin::Backend {
   // Blocks until the gateway has shut down. Returns the process exit code.
   int run();
 
+  // Reads the config and every file it names again and, if all of it loads, hands the new generation
+  // to the workers; otherwise the running generation keeps serving and the error is logged. Only on the
+  // main loop's thread (post it to main_io() from elsewhere). `trigger` says why, for the log.
+  admin::ReloadResult reload(std::string_view trigger);
+  // The main loop (signals, reloads, file watching, ticket rotation). Runs while run() does.
+  net::asio::io_context& main_io() { return main_io_; }
+  // Thread-safe: the generation serving new connections (1 at start, +1 per successful reload).
+  uint64_t generation() const { return generation_.load(std::memory_order_relaxed); }
+  // Thread-safe: reloads since start, by result.
+  ReloadCounts reload_counts() const {
+    return {reloads_ok_.load(std::memory_order_relaxed), reloads_failed_.load(std::memory_order_relaxed)};
+  }
+
  private:
-  // SIGHUP and POST /reload: a rejected config keeps the running one (the result says why).
-  admin::ReloadResult reload() override;
+  // SIGHUP, a file change and POST /reload: a rejected config keeps the running one (the result says why).
+  admin::ReloadResult reload() override { return reload("admin API"); }
   // admin::Backend
   admin::StatusInfo status() override;
   std::vector<admin::RouteInfo> routes() override;
@@ -39,8 +62,11 @@ class Server final : private admin::Backend {
   std::string metrics_text() override;
   std::vector<runtime::Refusal> recent_refusals() override;
   std::uint64_t open_connections() const;
-  void shut_down(net::asio::io_context& main_io);
   bool start_admin(net::asio::io_context& main_io);
+  admin::ReloadResult reject_reload(std::string error, const std::vector<std::string>& named);
+  // Watches the running generation's files, and `also`.
+  void watch_files(const std::vector<std::string>& also = {});
+  void shut_down();
   // Hands the accepted generation's ticket key settings to the key set and re-arms the rotation timer.
   void apply_resumption_settings();
   void schedule_ticket_rotation();
@@ -48,6 +74,11 @@ class Server final : private admin::Backend {
   void apply_operations_settings();
 
   std::string config_path_;
+  net::asio::io_context main_io_;
+  std::unique_ptr<FileWatcher> watcher_;  // on main_io_
+  std::atomic<uint64_t> generation_{1};
+  std::atomic<uint64_t> reloads_ok_{0};
+  std::atomic<uint64_t> reloads_failed_{0};
   std::shared_ptr<tls::ResumptionState> resumption_ = std::make_shared<tls::ResumptionState>();
   std::unique_ptr<net::asio::steady_timer> rotation_timer_;
   std::shared_ptr<const runtime::Runtime> runtime_;
@@ -61,12 +92,9 @@ class Server final : private admin::Backend {
   std::unique_ptr<alerts::ExpiryMonitor> expiry_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<admin::AdminListener> admin_;  // null unless the config has an admin block
-  // For /status and the metrics; written and read on the main thread.
+  // For /status; written and read on the main thread.
   std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
   std::chrono::system_clock::time_point loaded_at_ = started_;
-  std::uint64_t generation_ = 1;
-  std::uint64_t reloads_succeeded_ = 0;
-  std::uint64_t reloads_failed_ = 0;
 };
 
 // Reads and compiles a config file; throws config::ConfigError. `ticket_keys`, `previous`: see
