@@ -1,9 +1,12 @@
 #include "admin/status_page.h"
 
 #include "admin/json_views.h"
+#include "http/refusal_page.h"
 
 namespace certgate::admin {
 namespace {
+
+using http::html_escape;  // one escaper for every page the gateway renders
 
 constexpr std::string_view kStyle = R"(
 body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:8px;color:#222}
@@ -131,33 +134,6 @@ void clients_section(Page& p, const std::vector<ClientInfo>& clients) {
 }
 
 }  // namespace
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string render_status_page(const StatusPageData& data) {
   Page p;

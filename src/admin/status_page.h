@@ -20,6 +20,5 @@ struct StatusPageData {
 };
 
 std::string render_status_page(const StatusPageData& data);
-std::string html_escape(std::string_view text);
 
 }  // namespace certgate::admin

@@ -4,8 +4,7 @@ A CA that expires in 20 days gives exactly one `certificate_expiry` warning (thr
 webhook POST with the same JSON to a receiver on loopback; a reload scans again without repeating it, and a
 second CA that expires in 10 days then alerts with threshold 14. A receiver that fails first gets the alert
 again after the backoff; an https receiver gets it when `webhook_ca_file` trusts its certificate. `certgate clients` (through the admin API) lists the client certificates used with
-their counts, and `--expiring-within 30d` only the one that expires in 20 days (skipped while the build has
-no admin listener); against a stub admin API it sends the path, query and bearer token of the contract and
+their counts, and `--expiring-within 30d` only the one that expires in 20 days; against a stub admin API it sends the path, query and bearer token of the contract and
 prints the answer as a table or as JSON.
 """
 
@@ -258,19 +257,7 @@ def test_config_errors_name_the_line(certgate_bin, tmp_path, pki):
 
 # --- the inventory through `certgate clients` (needs the admin listener) ------------------------------
 
-def admin_supported(certgate_bin: str, pki: PKI) -> bool:
-    token = pki.dir / "admin.token"
-    token.write_text("probe-token\n")
-    path = pki.dir / "admin-probe.yaml"
-    path.write_text(config_text(pki, "http://127.0.0.1:9/").replace("${PORT0}", "8443") +
-                    "admin:\n  address: 127.0.0.1:9901\n  token_file: admin.token\n")
-    code, _, err = validate_config(certgate_bin, path)
-    return code == 0
-
-
 def test_clients_lists_certificates_with_counts_and_expiring_filter(certgate_bin, tmp_path, pki, receiver):
-    if not admin_supported(certgate_bin, pki):
-        pytest.fail("this build has no admin listener (`admin:` block); certgate clients needs it")
     now = utcnow()
     client_ca = pki.root_ca("client-ca", cn="Client CA")
     alice = pki.leaf(client_ca, "alice", cn="alice", not_after=now + _dt.timedelta(days=20))

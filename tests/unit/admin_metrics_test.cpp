@@ -4,6 +4,7 @@
 
 #include "admin/admin_router.h"
 #include "admin/status_page.h"
+#include "http/refusal_page.h"
 #include "metrics/exposition.h"
 #include "runtime/worker_metrics.h"
 
@@ -80,7 +81,7 @@ TEST(WorkerMetrics, OpenConnectionTokenCountsDown) {
 }
 
 TEST(AdminStatusPage, EscapesEverything) {
-  EXPECT_EQ(admin::html_escape(R"(<a href="x">'&'</a>)"),
+  EXPECT_EQ(http::html_escape(R"(<a href="x">'&'</a>)"),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
   admin::StatusPageData data;
   data.routes.push_back({"https://<x>", "echo://", "required", "", 0});
