@@ -4,14 +4,13 @@
 # (core_lifecycle), the CRL file watcher and the revocation fetch thread handing results to workers
 # (revocation), ticket key rotation and the session cache (tls_resumption), JWT key rotation on reload
 # (jwt_assertion), the upstream pool (core_proxy, upstream_failures), connection caps shared by workers
-# (connection_limits), TCP sessions (tls_tcp) and the balancers' health checks and DNS lookups on the
-# resolver thread (upstream_balancing). Every TSan report fails the run, even when the tests
+# (connection_limits) and TCP sessions (tls_tcp). Every TSan report fails the run, even when the tests
 # pass: reports go to build-tsan/tsan-reports/ (one file per process) and are printed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 JOBS=${JOBS:-$(nproc)}
-INTEGRATION=${TSAN_INTEGRATION:-'^integration\.(core_lifecycle|revocation|tls_resumption|jwt_assertion|core_proxy|upstream_failures|connection_limits|tls_tcp|upstream_balancing|expiry_inventory|metrics)$'}
+INTEGRATION=${TSAN_INTEGRATION:-'^integration\.(core_lifecycle|revocation|tls_resumption|jwt_assertion|core_proxy|upstream_failures|connection_limits|tls_tcp)$'}
 
 make --no-print-directory build-tsan JOBS="$JOBS" || exit 1
 
