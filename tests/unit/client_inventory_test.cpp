@@ -196,8 +196,8 @@ TEST(ClientInventory, MemoryPerEntryIsBounded) {
 namespace {
 
 // The request path's cost: a keep-alive client (folded) and clients that alternate (a new sighting each
-// time, merged when the batch fills). Printed for docs/operations.md; the bound only catches a lock or
-// an allocation per request creeping in (it holds under ASan).
+// time, merged when the batch fills). Printed for docs/operations.md, never asserted: timing targets
+// belong in bench/, and a loaded machine must not fail the suite.
 TEST(WorkerRecorder, RecordingIsCheap) {
   ClientInventory inv;
   inventory::WorkerRecorder recorder;
@@ -219,8 +219,6 @@ TEST(WorkerRecorder, RecordingIsCheap) {
   });
   std::printf("inventory: %.1f ns per request (keep-alive), %.1f ns (alternating clients)\n", same,
               alternating);
-  EXPECT_LT(same, 1000.0);
-  EXPECT_LT(alternating, 2000.0);
   EXPECT_EQ(inv.rows()[0].count + inv.rows()[1].count, 2u * kCalls);
 }
 
