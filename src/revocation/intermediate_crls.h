@@ -7,7 +7,6 @@
 // request. The certificate itself is trustworthy because the path it came in verified to the bundle.
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -42,10 +41,10 @@ class IntermediateCrls {
   bool names_any(const X509* issuer) const;
   const VerifiedCrl* check(const X509* issuer, const std::string& source) const;  // under mutex_
 
-  std::vector<Pending> pending_;  // fixed after load
-  mutable std::mutex mutex_;      // serializes check(); readers use the snapshot
+  std::vector<Pending> pending_;                                      // fixed after load
+  mutable std::mutex mutex_;                                          // guards verified_ and entries_
   mutable std::vector<std::unique_ptr<const VerifiedCrl>> verified_;  // guarded by mutex_
-  mutable std::atomic<std::shared_ptr<const Entries>> entries_{std::make_shared<const Entries>()};
+  mutable std::shared_ptr<const Entries> entries_ = std::make_shared<const Entries>();  // guarded by mutex_
 };
 
 }  // namespace certgate::revocation
