@@ -1,15 +1,10 @@
 #include "auth/certificate_attributes.h"
+#include "common/text.h"
 
 #include "pki/cert_info.h"
 
 namespace certgate::auth {
 namespace {
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Group names go into X-Consumer-Groups: no control characters, no list separator.
 std::string group_safe(std::string text) {
@@ -33,7 +28,7 @@ CertificateAttributes read_certificate_attributes(const X509* cert) {
     switch (san.kind) {
       case pki::SubjectAltName::Kind::email:
         a.subject_names.push_back({san.value, true});
-        a.san_emails.push_back(lower(std::move(san.value)));
+        a.san_emails.push_back(ascii_lower(std::move(san.value)));
         break;
       case pki::SubjectAltName::Kind::dns:
         a.subject_names.push_back({san.value, false});
@@ -56,7 +51,7 @@ CertificateAttributes read_certificate_attributes(const X509* cert) {
   a.emails = a.san_emails;
   if (a.emails.empty()) {
     for (auto& e : pki::subject_attribute(cert, NID_pkcs9_emailAddress))
-      a.emails.push_back(lower(std::move(e)));
+      a.emails.push_back(ascii_lower(std::move(e)));
   }
   for (const auto& cn : a.common_names) {
     a.cn_groups.push_back(group_safe(cn));

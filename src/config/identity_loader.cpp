@@ -1,4 +1,5 @@
 #include "config/identity_loader.h"
+#include "common/text.h"
 
 #include <openssl/evp.h>
 
@@ -8,12 +9,6 @@
 
 namespace certgate::config {
 namespace {
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 bool is_hex(char c) {
   return std::isxdigit(static_cast<unsigned char>(c)) != 0;
@@ -78,7 +73,7 @@ Consumer read_consumer(const YamlReader& r, const YAML::Node& node) {
   if (!username) r.fail(node, "a consumer needs 'username'");
   c.username = header_value(r, username, "username");
   if (const auto id = node["id"]) {
-    c.id = lower(r.scalar(id, "id"));
+    c.id = ascii_lower(r.scalar(id, "id"));
     if (!is_uuid(c.id))
       r.fail(id, "id must be a UUID like 6f1c2e0a-3b7d-4c41-9a55-0d3e8f7b1a2c (got '" + c.id + "')");
   } else {
@@ -116,7 +111,7 @@ class UniquenessCheck {
     unique(ids_, c.id, node["id"] ? node["id"] : node["username"], "id " + c.id, c);
     if (!c.custom_id.empty())
       unique(custom_ids_, c.custom_id, node["custom_id"], "custom_id '" + c.custom_id + "'", c);
-    if (!c.email.empty()) unique(emails_, lower(c.email), node["email"], "email '" + c.email + "'", c);
+    if (!c.email.empty()) unique(emails_, ascii_lower(c.email), node["email"], "email '" + c.email + "'", c);
     const auto credentials = node["credentials"];
     for (std::size_t i = 0; i < c.credentials.size(); ++i) {
       const auto& cred = c.credentials[i];
@@ -211,7 +206,7 @@ std::size_t resolve_consumer(const YamlReader& r, const YAML::Node& node,
   for (std::size_t i = 0; i < consumers.size(); ++i) {
     if (consumers[i].username == name) return i;
   }
-  const auto id = lower(name);
+  const auto id = ascii_lower(name);
   for (std::size_t i = 0; i < consumers.size(); ++i) {
     if (consumers[i].id == id) return i;
   }

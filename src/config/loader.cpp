@@ -1,4 +1,5 @@
 #include "config/loader.h"
+#include "common/text.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -294,7 +295,7 @@ class Loader {
         r_.fail(p, "listener protocol must be https or tls (got '" + text + "')");
       }
     }
-    if (auto d = n["default_host"]) l.default_host = lower(r_.scalar(d, "default_host"));
+    if (auto d = n["default_host"]) l.default_host = ascii_lower(r_.scalar(d, "default_host"));
     const auto certs = n["certificates"];
     if (!certs) r_.fail(n, "a listener needs 'certificates'");
     r_.expect_sequence(certs, "certificates");
@@ -447,12 +448,6 @@ class Loader {
                                       std::to_string(it->second->mark.line));
       }
     }
-  }
-
-  static std::string lower(std::string s) {
-    for (auto& c : s)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
   }
 
   YamlReader r_;

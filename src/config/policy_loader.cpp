@@ -1,4 +1,5 @@
 #include "config/policy_loader.h"
+#include "common/text.h"
 
 #include <arpa/inet.h>
 #include <re2/re2.h>
@@ -73,12 +74,6 @@ const typename Table::value_type* find(const Table& table, std::string_view name
     if (entry.name == name) return &entry;
   }
   return nullptr;
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // Emails and their domains compare case-insensitively (as in identity matching); all else is exact.
@@ -250,7 +245,7 @@ class PolicyReader {
       case PolicyField::san_ip:
         return kind == MatchKind::is || kind == MatchKind::in ? ip_address(node, text) : text;
       default:
-        return case_insensitive(field) ? lower(text) : text;
+        return case_insensitive(field) ? ascii_lower(text) : text;
     }
   }
 

@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 namespace certgate::pki {
@@ -46,6 +47,10 @@ using OcspResponsePtr = std::unique_ptr<OCSP_RESPONSE, OpenSslDeleter<OCSP_RESPO
 using OcspBasicResponsePtr = std::unique_ptr<OCSP_BASICRESP, OpenSslDeleter<OCSP_BASICRESP_free>>;
 using OcspCertIdPtr = std::unique_ptr<OCSP_CERTID, OpenSslDeleter<OCSP_CERTID_free>>;
 
+// Any other OpenSSL type: Owned<GENERAL_NAME, GENERAL_NAME_free>.
+template <class T, auto Free>
+using Owned = std::unique_ptr<T, OpenSslDeleter<Free>>;
+
 struct X509StackDeleter {
   void operator()(STACK_OF(X509) * s) const noexcept { sk_X509_pop_free(s, X509_free); }
 };
@@ -67,6 +72,12 @@ inline std::string take_openssl_errors() {
     out += buf;
   }
   return out;
+}
+
+// Throws `what`, followed by OpenSSL's queued errors in parentheses when there are any.
+[[noreturn]] inline void throw_openssl_error(const std::string& what) {
+  const auto detail = take_openssl_errors();
+  throw std::runtime_error(detail.empty() ? what : what + " (" + detail + ")");
 }
 
 }  // namespace certgate::pki

@@ -98,14 +98,14 @@ std::vector<config::PolicyRule> parse(const std::string& yaml, const config::Rou
   return config::read_policy(r, YAML::Load(yaml), route, consumers());
 }
 
-struct Case {
+struct PolicyCase {
   const char* policy;
   const char* subject;
   bool allow;
   int rule;  // index of the deciding rule, -1: none
 };
 
-const std::vector<Case> kCases = {
+const std::vector<PolicyCase> kPolicyCases = {
     // valid_certificate
     {"- allow: {valid_certificate: true}", "alice", true, 0},
     {"- allow: {valid_certificate: true}", "anonymous", false, -1},
@@ -195,7 +195,7 @@ const std::vector<Case> kCases = {
 };
 
 TEST(Policy, Evaluation) {
-  for (const auto& c : kCases) {
+  for (const auto& c : kPolicyCases) {
     SCOPED_TRACE(std::string(c.policy) + " / " + c.subject);
     const auto rules = parse(c.policy);
     const auto& s = subjects().at(c.subject);

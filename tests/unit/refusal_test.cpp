@@ -18,7 +18,7 @@ class ResponsesConfigTest : public config::testing::ConfigTextTest {
   void SetUp() override { make_dir("responses"); }
 };
 
-constexpr const char* kBase = R"(listeners:
+constexpr const char* kResponsesBase = R"(listeners:
   - address: 127.0.0.1:8443
     certificates:
       - cert_file: c.pem
@@ -53,7 +53,7 @@ TEST(RefusalKind, NamesRoundTrip) {
 }
 
 TEST_F(ResponsesConfigTest, GlobalAndRouteStatuses) {
-  auto cfg = load(std::string(kBase) + R"(responses:
+  auto cfg = load(std::string(kResponsesBase) + R"(responses:
   no_certificate: { status: 496 }
   invalid_certificate: { status: 495 }
 routes:
@@ -78,19 +78,19 @@ routes:
 
 TEST_F(ResponsesConfigTest, RejectsBadStatusesAndKinds) {
   const std::string routes = "routes:\n  - from: https://a.test\n    to: echo://\n";
-  auto err = error(std::string(kBase) + "responses:\n  no_certificate:\n    status: 302\n" + routes);
+  auto err = error(std::string(kResponsesBase) + "responses:\n  no_certificate:\n    status: 302\n" + routes);
   EXPECT_NE(err.find("certgate.yaml:9:"), std::string::npos) << err;
   EXPECT_NE(err.find("responses.no_certificate.status must be a whole number from 400 to 599"),
             std::string::npos)
       << err;
-  err = error(std::string(kBase) + "responses:\n  forbidden: { status: 600 }\n" + routes);
+  err = error(std::string(kResponsesBase) + "responses:\n  forbidden: { status: 600 }\n" + routes);
   EXPECT_NE(err.find("400 to 599"), std::string::npos) << err;
-  err = error(std::string(kBase) + "responses:\n  no_cert: { status: 495 }\n" + routes);
+  err = error(std::string(kResponsesBase) + "responses:\n  no_cert: { status: 495 }\n" + routes);
   EXPECT_NE(err.find("certgate.yaml:8:"), std::string::npos) << err;
   EXPECT_NE(err.find("no_cert"), std::string::npos) << err;
-  err = error(std::string(kBase) + "responses:\n  forbidden: { code: 495 }\n" + routes);
+  err = error(std::string(kResponsesBase) + "responses:\n  forbidden: { code: 495 }\n" + routes);
   EXPECT_NE(err.find("code"), std::string::npos) << err;
-  err = error(std::string(kBase) + "responses:\n  forbidden: {}\n" + routes);
+  err = error(std::string(kResponsesBase) + "responses:\n  forbidden: {}\n" + routes);
   EXPECT_NE(err.find("needs 'status'"), std::string::npos) << err;
 }
 
