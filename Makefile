@@ -4,7 +4,7 @@ CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 
 .PHONY: all deps deps-deep build build-bin build-asan build-tsan build-fuzz test test-release test-asan test-deep \
-	demo bench install format format-check clean
+	demo bench bench-instructions install format format-check clean
 
 all: build
 
@@ -68,6 +68,10 @@ demo: build-bin
 
 bench: build
 	@bash bench/run.sh
+
+# Instructions per keep-alive request of this build against BEFORE=<another certgate binary> (callgrind).
+bench-instructions: build
+	@bash bench/instructions.sh
 
 install: build-bin
 	@cmake --build build --target manpage >/dev/null

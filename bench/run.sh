@@ -31,27 +31,7 @@ WORK=$ROOT/bench/work
 RESULTS=$ROOT/bench/results
 LOADGEN=$BUILD/bench/certgate-loadgen
 CERTGATE=${CERTGATE:-$BUILD/certgate}
-T_START=$(date +%s)
-
-log() { printf '[bench %4ss] %s\n' "$(($(date +%s) - T_START))" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
-# ---------------------------------------------------------------------------------------------- cleanup
-# Every server runs in its own session/process group (setsid), so stopping it also stops its workers.
-PIDS=()
-stop_group() {
-  local pid=$1
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL -- "-$pid" 2>/dev/null || true
-}
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do stop_group "$pid"; done
-  PIDS=()
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP PIPE
+source "$ROOT/bench/lib.sh"
 
 # ------------------------------------------------------------------------------------------- prerequisites
 if [[ -z "${NO_INSTALL:-}" ]]; then
@@ -107,37 +87,10 @@ log "load average at start: $LOAD_START"
 
 # -------------------------------------------------------------------------------------------------- PKI
 log "creating PKI in bench/work (ECDSA P-256 root, server, client)"
-pki() {
-  cd "$WORK"
-  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
-    -days 30 -subj "/O=certgate bench/CN=certgate bench root CA" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key -out server.csr \
-    -subj "/O=certgate bench/CN=localhost"
-  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
-    "extendedKeyUsage=serverAuth" "subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:bench.localhost" > server.ext
-  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -sha256 \
-    -extfile server.ext -out server.pem
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout client.key -out client.csr \
-    -subj "/O=certgate bench/OU=load/CN=bench-client"
-  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
-    "extendedKeyUsage=clientAuth" "subjectAltName=email:bench-client@example.com" > client.ext
-  openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -sha256 \
-    -extfile client.ext -out client.pem
-  cat server.pem server.key > server-haproxy.pem
-  openssl verify -CAfile ca.pem server.pem client.pem
-}
-(pki) > "$WORK/pki.log" 2>&1 || { cat "$WORK/pki.log" >&2; die "PKI creation failed"; }
+make_bench_pki "$WORK" > "$WORK/pki.log" 2>&1 || { cat "$WORK/pki.log" >&2; die "PKI creation failed"; }
 
 # ------------------------------------------------------------------------------------------- free ports
-read -r UP_PORT NGINX_PORT HAPROXY_PORT CERTGATE_PORT UP_TLS_PORT < <(python3 - <<'EOF'
-import socket
-socks = [socket.socket() for _ in range(5)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-)
+read -r UP_PORT NGINX_PORT HAPROXY_PORT CERTGATE_PORT UP_TLS_PORT < <(free_ports 5)
 
 # ------------------------------------------------------------------------------------------------ configs
 mkdir -p "$WORK/nginx-tmp"
@@ -284,38 +237,6 @@ EOF
 
 # -------------------------------------------------------------------------------------------- start servers
 declare -A PORT=([nginx]=$NGINX_PORT [haproxy]=$HAPROXY_PORT [certgate]=$CERTGATE_PORT)
-declare -A SPID=()
-
-# wait_listen PID PORT: 0 once PORT listens, 1 if PID died or 10 s passed.
-wait_listen() {
-  local pid=$1 port=$2
-  for _ in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || return 1
-    [[ -n "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-# start_server NAME LOG CMD...: runs CMD in the background, records its pid.
-# Each server runs as `setsid timeout MAX_LIFETIME server…`: its own process group (stopped as a whole), and
-# a server orphaned by a killed script still goes away after MAX_LIFETIME. SPID is the server itself (the
-# child of timeout), so that timeout's own memory is not counted.
-MAX_LIFETIME=${MAX_LIFETIME:-3600}
-declare -A GROUP=()
-start_server() {
-  local name=$1 logf=$2; shift 2
-  setsid timeout "$MAX_LIFETIME" "$@" > "$logf" 2>&1 < /dev/null &
-  local pid=$! child=""
-  PIDS+=("$pid")
-  GROUP[$name]=$pid
-  for _ in $(seq 100); do
-    child=$(pgrep -P "$pid" | head -n1) && [[ -n "$child" ]] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.02
-  done
-  SPID[$name]=${child:-$pid}
-}
 
 show_log() { log "---- $1 ----"; tail -n 30 "$1" >&2 || true; }
 

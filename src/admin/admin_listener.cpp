@@ -92,6 +92,13 @@ void AdminListener::stop() {
   acceptor_.close(ec);
 }
 
+void AdminListener::use(std::shared_ptr<const AdminAuth> auth) {
+  if (auth->uses_tls() != auth_->uses_tls())
+    spdlog::info("admin API on {} now uses {}", settings_.address,
+                 auth->uses_tls() ? "TLS, admin client certificate" : "plain HTTP, bearer token");
+  auth_ = std::move(auth);
+}
+
 net::awaitable<void> AdminListener::accept_loop() {
   for (;;) {
     auto [ec, socket] = co_await acceptor_.async_accept(net::use_nothrow);

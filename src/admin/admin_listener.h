@@ -22,6 +22,9 @@ class AdminListener {
   void start();
   // Stops accepting; requests in flight finish.
   void stop();
+  // A reload's token and certificates: new connections use them, open ones keep what they started with.
+  // The address is bound once (a change needs a restart, like the gateway's listeners).
+  void use(std::shared_ptr<const AdminAuth> auth);
 
  private:
   net::awaitable<void> accept_loop();

@@ -44,6 +44,10 @@ ReferencedFiles referenced_files(const Config& cfg) {
     add(out.reload, route.upstream_tls.client_cert_file);
     add(out.reload, route.upstream_tls.client_key_file);
   }
+  add(out.reload, cfg.admin.token_file);
+  add(out.reload, cfg.admin.client_ca_file);
+  add(out.reload, cfg.admin.cert_file);
+  add(out.reload, cfg.admin.key_file);
   add(out.reload, cfg.jwt.signing_key_file);
   add(out.reload, cfg.tls.ticket_keys_file);
   sort_unique(out.reload);

@@ -55,6 +55,15 @@ std::string listener_change(const config::Config& running, const config::Config&
   return {};
 }
 
+// The admin listener is bound once, like the gateway's listeners: turning it on or off or moving it needs
+// a restart. Its token and certificates follow a reload. Empty when the address stays.
+std::string admin_change(const config::Config& running, const config::Config& next) {
+  const auto& a = running.admin;
+  const auto& b = next.admin;
+  if (a.enabled == b.enabled && a.host == b.host && a.port == b.port) return {};
+  return b.enabled ? b.mark.file + ":" + std::to_string(b.mark.line) : next.file;
+}
+
 std::string serving_status(const config::Config& cfg, uint64_t generation) {
   return fmt::format("serving {} route(s), config generation {}", cfg.routes.size(), generation);
 }
@@ -160,17 +169,22 @@ admin::ReloadResult Server::reload(std::string_view trigger) {
   // makes the watcher reload again.
   if (watcher_) watcher_->refresh();
   std::shared_ptr<const runtime::Runtime> next;
+  std::shared_ptr<const admin::AdminAuth> admin_auth;
   std::vector<std::string> named;  // the new config's files, watched even when it does not load
   try {
     auto cfg = config::load_config_file(config_path_);
     named = config::referenced_files(cfg).reload;
     next = runtime::Runtime::build(std::move(cfg), resumption_, runtime_.get());
+    if (admin_) admin_auth = std::make_shared<const admin::AdminAuth>(next->config().admin);
   } catch (const std::exception& e) {  // ConfigError: "file:line: reason"
     return reject_reload(e.what(), named);
   }
   if (auto where = listener_change(runtime_->config(), next->config()); !where.empty())
     return reject_reload(where + ": listener addresses changed; that needs a restart", named);
+  if (auto where = admin_change(runtime_->config(), next->config()); !where.empty())
+    return reject_reload(where + ": the admin listener's address changed; that needs a restart", named);
   runtime_ = next;
+  if (admin_) admin_->use(std::move(admin_auth));
   loaded_at_ = std::chrono::system_clock::now();
   apply_resumption_settings();
   log::set_error_log_level(runtime_->config().logging.level);

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 
 import pytest
 
@@ -125,6 +126,50 @@ def test_reload(gateway_factory, std_pki, token_path):
     assert 'certgate_config_reloads_total{result="success"} 1' in metrics
     assert 'certgate_config_reloads_total{result="failure"} 1' in metrics
     assert "certgate_config_generation 2" in metrics
+
+
+def wait_for_generation(gw, token_value, generation, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = admin_request(gw.ports[1], "/status", token=token_value)
+        if r.status == 200 and r.json()["config_generation"] >= generation:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"config generation {generation} not reached within {timeout} s")
+
+
+def test_token_file_change_reloads_and_the_address_needs_a_restart(gateway_factory, std_pki):
+    path = std_pki.dir / "rotating.token"
+    old = new_token(path)
+    gw = gateway_factory(admin_config(std_pki, None, token_file=path.name))
+    assert admin_request(gw.ports[1], "/status", token=old).status == 200
+
+    # The token file is watched like every file the config names: a new token replaces the old one.
+    new = new_token(path)
+    deadline = time.monotonic() + 10
+    while admin_request(gw.ports[1], "/status", token=new).status != 200:
+        assert time.monotonic() < deadline, "the new token was not accepted within 10 s"
+        time.sleep(0.1)
+    assert admin_request(gw.ports[1], "/status", token=old).status == 401
+    wait_for_generation(gw, new, 2)
+
+    # A token that is too short is a failed reload: the running token keeps working.
+    path.write_text("short\n")
+    deadline = time.monotonic() + 10
+    while not re.search(r"reload rejected.*16 characters", gw.stderr_text()):
+        assert time.monotonic() < deadline, gw.stderr_text()[-2000:]
+        time.sleep(0.1)
+    assert admin_request(gw.ports[1], "/status", token=new).status == 200
+
+    # Moving the admin listener is refused like moving a gateway listener.
+    path.write_text(new + "\n")
+    wait_for_generation(gw, new, 3)
+    good = gw.config_path.read_text()
+    gw.config_path.write_text(good.replace(f"127.0.0.1:{gw.ports[1]}", "127.0.0.1:1"))
+    r = admin_request(gw.ports[1], "/reload", token=new, method="POST")
+    assert r.status == 422 and "admin listener's address changed; that needs a restart" in r.json()["error"]
+    gw.config_path.write_text(good)
+    assert admin_request(gw.ports[1], "/status", token=new).status == 200
 
 
 def test_admin_block_errors(certgate_bin, std_pki, token_path):

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "config_text_test_support.h"
 
@@ -16,6 +17,7 @@ class ReferencedFilesTest : public testing::ConfigTextTest {
  protected:
   void SetUp() override {
     make_dir("referenced-files", {"admin-ca.pem", "crl.pem", "route-crl.pem", "tk.pem"});
+    std::ofstream(dir_ + "/admin.token") << "0123456789abcdef0123456789abcdef\n";
   }
 };
 
@@ -40,11 +42,14 @@ routes:
     mtls:
       ca_file: admin-ca.pem
       crl_file: route-crl.pem
+admin:
+  address: 127.0.0.1:9901
+  token_file: admin.token
 )");
   const auto files = referenced_files(cfg);
   // The loader resolves the named files to normal paths; the config file stays as it was given.
   const auto d = std::filesystem::path(dir_).lexically_normal().string();
-  std::vector<std::string> reload{cfg.file,      d + "/admin-ca.pem", d + "/c.pem",
+  std::vector<std::string> reload{cfg.file,      d + "/admin-ca.pem", d + "/admin.token", d + "/c.pem",
                                   d + "/ca.pem", d + "/k.pem",        d + "/tk.pem"};
   std::sort(reload.begin(), reload.end());
   EXPECT_EQ(files.reload, reload);

@@ -1,0 +1,93 @@
+# Shell pieces shared by the benchmark scripts (bench/run.sh, bench/instructions.sh); source it.
+# Needs T_START unset or set; defines log, die, the process bookkeeping and the bench PKI.
+
+T_START=${T_START:-$(date +%s)}
+log() { printf '[bench %4ss] %s\n' "$(($(date +%s) - T_START))" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---------------------------------------------------------------------------------------- processes
+# Every server runs in its own session/process group (setsid), so stopping it also stops its workers.
+# Each runs as `setsid timeout MAX_LIFETIME server…`: a server orphaned by a killed script still goes away
+# after MAX_LIFETIME. SPID[name] is the server itself (the child of timeout), so that timeout's own memory
+# and CPU are not counted; GROUP[name] is the group leader.
+MAX_LIFETIME=${MAX_LIFETIME:-3600}
+PIDS=()
+declare -A SPID=() GROUP=()
+stop_group() {
+  local pid=$1
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+}
+stop_server() { stop_group "${GROUP[$1]}"; }
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do stop_group "$pid"; done
+  PIDS=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP PIPE
+
+# start_server NAME LOG CMD...: runs CMD in the background, records its pid.
+start_server() {
+  local name=$1 logf=$2; shift 2
+  setsid timeout "$MAX_LIFETIME" "$@" > "$logf" 2>&1 < /dev/null &
+  local pid=$! child=""
+  PIDS+=("$pid")
+  GROUP[$name]=$pid
+  for _ in $(seq 100); do
+    child=$(pgrep -P "$pid" | head -n1) && [[ -n "$child" ]] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.02
+  done
+  SPID[$name]=${child:-$pid}
+}
+
+# wait_listen PID PORT [TENTHS]: 0 once PORT listens, 1 if PID died or TENTHS/10 s (default 10 s) passed.
+wait_listen() {
+  local pid=$1 port=$2 tenths=${3:-100}
+  for _ in $(seq "$tenths"); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    [[ -n "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# free_ports N: N free loopback TCP ports on one line.
+free_ports() {
+  python3 - "$1" <<'PY'
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+# json_field JSON KEY: a top-level field of a loadgen --json summary.
+json_field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+
+# ---------------------------------------------------------------------------------------------- PKI
+# make_bench_pki DIR: ECDSA P-256 root (ca.pem), server (server.pem/.key, localhost), client
+# (client.pem/.key), and server-haproxy.pem (certificate and key in one file).
+make_bench_pki() (
+  cd "$1"
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
+    -days 30 -subj "/O=certgate bench/CN=certgate bench root CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key -out server.csr \
+    -subj "/O=certgate bench/CN=localhost"
+  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+    "extendedKeyUsage=serverAuth" "subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:bench.localhost" > server.ext
+  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -sha256 \
+    -extfile server.ext -out server.pem
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout client.key -out client.csr \
+    -subj "/O=certgate bench/OU=load/CN=bench-client"
+  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+    "extendedKeyUsage=clientAuth" "subjectAltName=email:bench-client@example.com" > client.ext
+  openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -sha256 \
+    -extfile client.ext -out client.pem
+  cat server.pem server.key > server-haproxy.pem
+  openssl verify -CAfile ca.pem server.pem client.pem
+)
