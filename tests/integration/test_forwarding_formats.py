@@ -25,7 +25,7 @@ import pytest
 from harness import nginx
 from harness.checks import hvals, token, upstream_headers
 from harness.clients import TLSClient, curl
-from harness.configs import cert_entry, gateway_config, listener, route
+from harness.configs import gateway_config, listener, route
 
 ALL_FORMATS = ["escaped_pem", "cloudflare", "xfcc"]
 XFCC_ALL = {"mode": "sanitize_set", "details": ["cert", "chain", "subject", "uri", "dns"]}

@@ -126,16 +126,16 @@ def test_no_client_controlled_labels(gw, std_pki, tk, token_file):
     assert metric(samples, "certgate_requests_total", route="none", reason="unknown_host") >= 1
 
 
-@pytest.mark.skipif(not shutil.which("promtool"), reason="promtool (Debian package prometheus) is not installed")
 def test_promtool_accepts_the_exposition(gw, std_pki, tk, token_file):
+    assert shutil.which("promtool"), "promtool is not installed: run scripts/install-deps.sh (Debian: prometheus)"
     get(gw, std_pki, tk, "app.test", "alice")
     text = admin_request(admin_port(gw), "/metrics", token=token(token_file)).body
     r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, timeout=60)
     assert r.returncode == 0, (r.stdout + r.stderr).decode()
 
 
-@pytest.mark.skipif(not shutil.which("prometheus"), reason="prometheus (Debian package) is not installed")
 def test_prometheus_scrapes_with_the_token(gw, std_pki, tk, token_file, tmp_path):
+    assert shutil.which("prometheus"), "prometheus is not installed: run scripts/install-deps.sh"
     assert get(gw, std_pki, tk, "app.test", "alice").status == 200
     prom = Prometheus(tmp_path / "prometheus", admin_port(gw), token_file).start()
     try:

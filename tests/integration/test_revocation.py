@@ -29,7 +29,7 @@ import pytest
 
 from harness.clients import TLSClient, curl, fetch
 from harness.configs import gateway_config, listener, route
-from harness.gateway import ClosedPort, client_port_of, free_port, serve_expect_exit, validate_config, write_config
+from harness.gateway import ClosedPort, client_port_of, free_port, validate_config, write_config
 from harness.revocation import (CrlPublisher, OcspResponder, Toolkit, expired_crl, to_der_crl,
                                 write_ocsp_index)
 

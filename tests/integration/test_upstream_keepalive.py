@@ -24,8 +24,7 @@ MIN_COUNT = 20_000  # 200 upstream connection closes at least, should the machin
 
 @pytest.fixture
 def upstream_nginx():
-    if not nginx.available():
-        pytest.skip("nginx is not installed")
+    assert nginx.available(), "nginx is not installed: run scripts/install-deps.sh"
     ng = nginx.Nginx(None, "ok", plain_http=True, keepalive_requests=100).start()
     yield ng
     ng.stop()

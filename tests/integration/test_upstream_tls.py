@@ -18,7 +18,10 @@ from harness.yamlgen import line_of
 
 BODY = "dn=$ssl_client_s_dn reused=$ssl_session_reused host=$host uri=$request_uri"
 
-pytestmark = pytest.mark.skipif(not available(), reason="nginx is required")  # installed by install-deps
+
+@pytest.fixture(autouse=True)
+def nginx_is_installed():
+    assert available(), "nginx is not installed: run scripts/install-deps.sh"
 
 
 @pytest.fixture(scope="module")

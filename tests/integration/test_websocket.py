@@ -15,7 +15,6 @@ import time
 import pytest
 import websockets
 
-from harness.checks import hvals
 from harness.clients import make_context
 from harness.configs import gateway_config, route
 from harness.ws_upstream import WebSocketUpstream

@@ -1,5 +1,5 @@
 """Tools for the admin API tests: requests with or without the bearer token, a parser for the Prometheus
-text format, a real Prometheus server, headless Chromium, and a loopback proxy that adds the bearer token
+text format, a real Prometheus server, and a loopback proxy that adds the bearer token
 (a browser cannot be told to send an Authorization header).
 """
 
@@ -192,17 +192,3 @@ class BearerProxy:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
-
-
-def chromium(url: str, user_data_dir: Path, *, screenshot: Optional[Path] = None, timeout: float = 180.0) -> str:
-    """Headless Chromium: the rendered DOM of `url` (and a screenshot at phone width when asked)."""
-    binary = shutil.which("chromium") or "/usr/bin/chromium"
-    base = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--no-first-run", "--disable-extensions", f"--user-data-dir={user_data_dir}"]
-    if screenshot is not None:
-        shot = subprocess.run(base + ["--window-size=412,1600", f"--screenshot={screenshot}", url],
-                              capture_output=True, timeout=timeout, start_new_session=True)
-        assert screenshot.is_file(), shot.stderr.decode(errors="replace")[-2000:]
-    dom = subprocess.run(base + ["--dump-dom", url], capture_output=True, timeout=timeout, start_new_session=True)
-    assert dom.returncode == 0, dom.stderr.decode(errors="replace")[-2000:]
-    return dom.stdout.decode()
