@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 
-.PHONY: all deps deps-deep build build-bin build-asan build-tsan build-fuzz test test-release test-asan test-deep \
+.PHONY: all deps deps-deep build build-bin build-asan build-tsan build-fuzz test test-release test-asan test-deep soak \
 	demo bench bench-instructions install format format-check clean
 
 all: build
@@ -57,6 +57,10 @@ test-asan: build-asan
 # Both suites always run; the result is decided at the end (scripts/test-all.sh).
 test: deps
 	@JOBS=$(JOBS) bash scripts/test-all.sh
+
+# Both suites RUNS (5) times under a CPU hog, on trees already built (scripts/soak.sh).
+soak:
+	@JOBS=$(JOBS) bash scripts/soak.sh
 
 # The deeper checks CI runs after `make test`: every fuzz target for FUZZ_SECONDS (default 30) each, then
 # the ThreadSanitizer subset (scripts/test-deep.sh).
