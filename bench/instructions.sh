@@ -56,19 +56,7 @@ wait_listen "${SPID[upstream]}" "$UP_PORT" || die "upstream nginx failed to star
 
 # config BINARY: the bench's keep-alive config, with the admin listener when BINARY knows it.
 config() {
-  cat <<EOF
-workers: 1
-access_log: off
-log_level: warn
-listeners:
-  - address: 127.0.0.1:$GW_PORT
-    certificates: [{cert_file: $WORK/server.pem, key_file: $WORK/server.key}]
-client_ca_file: $WORK/ca.pem
-mtls: { mode: required, max_verify_depth: 1 }
-routes:
-  - from: https://localhost
-    to: http://127.0.0.1:$UP_PORT
-EOF
+  certgate_config 1 "$GW_PORT" "$UP_PORT" "$WORK"
   if "$1" --help 2>&1 | grep -q clients; then
     printf 'admin: { address: "127.0.0.1:%s", token_file: %s }\n' "$ADMIN_PORT" "$WORK/admin.token"
   fi

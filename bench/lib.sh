@@ -68,6 +68,24 @@ PY
 # json_field JSON KEY: a top-level field of a loadgen --json summary.
 json_field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 
+# certgate_config WORKERS PORT UPSTREAM_PORT DIR: the bench's certgate config (the PKI of make_bench_pki in
+# DIR, one route to a plain-HTTP upstream); callers append routes or blocks.
+certgate_config() {
+  cat <<EOF
+workers: $1
+access_log: off
+log_level: warn
+listeners:
+  - address: 127.0.0.1:$2
+    certificates: [{cert_file: $4/server.pem, key_file: $4/server.key}]
+client_ca_file: $4/ca.pem
+mtls: { mode: required, max_verify_depth: 1 }
+routes:
+  - from: https://localhost
+    to: http://127.0.0.1:$3
+EOF
+}
+
 # ---------------------------------------------------------------------------------------------- PKI
 # make_bench_pki DIR: ECDSA P-256 root (ca.pem), server (server.pem/.key, localhost), client
 # (client.pem/.key), and server-haproxy.pem (certificate and key in one file).
@@ -76,18 +94,22 @@ make_bench_pki() (
   openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
     -days 30 -subj "/O=certgate bench/CN=certgate bench root CA" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key -out server.csr \
-    -subj "/O=certgate bench/CN=localhost"
-  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
-    "extendedKeyUsage=serverAuth" "subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:bench.localhost" > server.ext
-  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -sha256 \
-    -extfile server.ext -out server.pem
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout client.key -out client.csr \
-    -subj "/O=certgate bench/OU=load/CN=bench-client"
-  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
-    "extendedKeyUsage=clientAuth" "subjectAltName=email:bench-client@example.com" > client.ext
-  openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -sha256 \
-    -extfile client.ext -out client.pem
+  # leaf NAME SUBJECT EXTENSION...: a P-256 key (NAME.key) and a certificate from the root (NAME.pem).
+  leaf() {
+    local name=$1 subject=$2
+    shift 2
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$name.key" -out "$name.csr" \
+      -subj "$subject"
+    printf '%s\n' "$@" > "$name.ext"
+    openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -sha256 \
+      -extfile "$name.ext" -out "$name.pem"
+  }
+  leaf server "/O=certgate bench/CN=localhost" "basicConstraints=critical,CA:FALSE" \
+    "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" \
+    "subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:bench.localhost"
+  leaf client "/O=certgate bench/OU=load/CN=bench-client" "basicConstraints=critical,CA:FALSE" \
+    "keyUsage=critical,digitalSignature" "extendedKeyUsage=clientAuth" \
+    "subjectAltName=email:bench-client@example.com"
   cat server.pem server.key > server-haproxy.pem
   openssl verify -CAfile ca.pem server.pem client.pem
 )

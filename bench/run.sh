@@ -217,18 +217,8 @@ backend be_tls
   server up_tls 127.0.0.1:$UP_TLS_PORT ssl verify required ca-file $WORK/ca.pem sni str(localhost)
 EOF
 
-cat > "$WORK/certgate.yaml" <<EOF
-workers: $WORKERS
-access_log: off
-log_level: warn
-listeners:
-  - address: 127.0.0.1:$CERTGATE_PORT
-    certificates: [{cert_file: $WORK/server.pem, key_file: $WORK/server.key}]
-client_ca_file: $WORK/ca.pem
-mtls: { mode: required, max_verify_depth: 1 }
-routes:
-  - from: https://localhost
-    to: http://127.0.0.1:$UP_PORT
+certgate_config "$WORKERS" "$CERTGATE_PORT" "$UP_PORT" "$WORK" > "$WORK/certgate.yaml"
+cat >> "$WORK/certgate.yaml" <<EOF
   - from: https://localhost/tls-upstream
     to: https://127.0.0.1:$UP_TLS_PORT
     tls_custom_ca_file: $WORK/ca.pem
