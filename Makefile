@@ -4,7 +4,7 @@ CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 
 .PHONY: all deps deps-deep build build-bin build-asan build-tsan build-fuzz test test-release test-asan test-deep soak \
-	demo bench bench-instructions install format format-check clean
+	demo bench bench-instructions bench-ab install format format-check clean
 
 all: build
 
@@ -76,6 +76,10 @@ bench: build
 # Instructions per keep-alive request of this build against BEFORE=<another certgate binary> (callgrind).
 bench-instructions: build
 	@bash bench/instructions.sh
+
+# Server CPU per keep-alive request of this build and BEFORE=<another certgate binary>, same run (native).
+bench-ab: build
+	@bash bench/ab.sh
 
 install: build-bin
 	@cmake --build build --target manpage >/dev/null

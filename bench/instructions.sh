@@ -37,29 +37,12 @@ make_bench_pki "$WORK" > "$WORK/pki.log" 2>&1 || { cat "$WORK/pki.log" >&2; die 
 read -r UP_PORT GW_PORT ADMIN_PORT < <(free_ports 3)
 head -c 24 /dev/urandom | base64 > "$WORK/admin.token"
 
-cat > "$WORK/upstream.conf" <<EOF
-worker_processes 1;
-pid $WORK/upstream.pid;
-error_log $WORK/upstream.err warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/tmp; proxy_temp_path $WORK/tmp; fastcgi_temp_path $WORK/tmp;
-  uwsgi_temp_path $WORK/tmp; scgi_temp_path $WORK/tmp;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:$UP_PORT; location / { return 200 "certgate bench upstream: hello\n"; } }
-}
-EOF
-start_server upstream "$WORK/upstream.out" nginx -p "$WORK" -e "$WORK/upstream.err" -c "$WORK/upstream.conf" \
-  -g 'daemon off;'
-wait_listen "${SPID[upstream]}" "$UP_PORT" || die "upstream nginx failed to start"
+start_plain_upstream "$WORK" "$UP_PORT"
 
 # config BINARY: the bench's keep-alive config, with the admin listener when BINARY knows it.
 config() {
   certgate_config 1 "$GW_PORT" "$UP_PORT" "$WORK"
-  if "$1" --help 2>&1 | grep -q clients; then
-    printf 'admin: { address: "127.0.0.1:%s", token_file: %s }\n' "$ADMIN_PORT" "$WORK/admin.token"
-  fi
+  admin_block "$1" "$ADMIN_PORT" "$WORK/admin.token"
 }
 
 # window PID SECONDS [KEEP_AS]: zero the counters, run keep-alive load, dump; prints

@@ -86,6 +86,36 @@ routes:
 EOF
 }
 
+# admin_block BINARY PORT TOKEN_FILE: an `admin:` block when BINARY has the admin listener (so that its
+# metrics are on), nothing for a binary from before it.
+admin_block() {
+  if "$1" --help 2>&1 | grep -q clients; then
+    printf 'admin: { address: "127.0.0.1:%s", token_file: %s }\n' "$2" "$3"
+  fi
+}
+
+# start_plain_upstream DIR PORT: an nginx on PORT answering every request with a small 200 (keep-alive).
+start_plain_upstream() {
+  local dir=$1 port=$2
+  mkdir -p "$dir/tmp"
+  cat > "$dir/upstream.conf" <<EOF
+worker_processes 1;
+pid $dir/upstream.pid;
+error_log $dir/upstream.err warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $dir/tmp; proxy_temp_path $dir/tmp; fastcgi_temp_path $dir/tmp;
+  uwsgi_temp_path $dir/tmp; scgi_temp_path $dir/tmp;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$port; location / { return 200 "certgate bench upstream: hello\n"; } }
+}
+EOF
+  start_server upstream "$dir/upstream.out" nginx -p "$dir" -e "$dir/upstream.err" -c "$dir/upstream.conf" \
+    -g 'daemon off;'
+  wait_listen "${SPID[upstream]}" "$port" || die "upstream nginx failed to start"
+}
+
 # ---------------------------------------------------------------------------------------------- PKI
 # make_bench_pki DIR: ECDSA P-256 root (ca.pem), server (server.pem/.key, localhost), client
 # (client.pem/.key), and server-haproxy.pem (certificate and key in one file).
