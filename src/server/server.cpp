@@ -96,6 +96,15 @@ int Server::run() {
     spdlog::error("{}: {}", cfg.file, e.what());
     return 1;
   }
+  // Before any listener accepts: a client that sees the port open may at once change a file or send
+  // SIGHUP, and neither may be lost (an unhandled SIGHUP would end the process). Both only act once the
+  // main loop runs, after start-up. A change between reading the config above and the watch below is
+  // not seen; no client can react to readiness that early.
+  net::asio::signal_set signals(main_io_, SIGINT, SIGTERM, SIGHUP);
+  watcher_ = std::make_unique<FileWatcher>(
+      main_io_, kReloadDebounce, [this](const std::string& file) { reload("file changed: " + file); });
+  watch_files();
+
   const auto count = worker_count(cfg);
   // Checked against the descriptors the process may open before the caps are split over the workers.
   const auto caps = apply_file_limit({cfg.limits.max_connections, cfg.limits.max_handshaking_connections},
@@ -121,9 +130,6 @@ int Server::run() {
   apply_resumption_settings();
   expiry_ = std::make_unique<alerts::ExpiryMonitor>(main_io.get_executor(), inventory_);
   apply_operations_settings();
-  watcher_ = std::make_unique<FileWatcher>(
-      main_io, kReloadDebounce, [this](const std::string& file) { reload("file changed: " + file); });
-  watch_files();
   std::atomic<std::size_t> running{count};
   for (auto& worker : workers_) {
     worker->start([&main_io, &running] {
@@ -137,7 +143,6 @@ int Server::run() {
                cfg.routes.size());
   systemd::ready(serving_status(cfg, generation()));
 
-  net::asio::signal_set signals(main_io, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const error_code&, int)> on_signal = [&](const error_code& ec, int signo) {
     if (ec) return;
     if (signo == SIGHUP) {
