@@ -8,7 +8,7 @@
 # on a shared machine single rounds here vary by far more than that.
 #
 # Usage: BEFORE=/path/to/previous/certgate [AFTER=build/certgate] bash bench/ab.sh
-# Knobs: ROUNDS (15) DURATION (4s) WARMUP (1s) KA_CONNS (64) KA_THREADS (2)
+# Knobs: ROUNDS (15) DURATION (4s) WARMUP (1s) KA_CONNS (64) KA_THREADS (2) NO_INSTALL=1
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,6 +24,7 @@ KA_THREADS=${KA_THREADS:-2}
 WORK=$ROOT/bench/work-ab
 source "$ROOT/bench/lib.sh"
 
+[[ -n "${NO_INSTALL:-}" ]] || bash "$ROOT/scripts/install-deps.sh" bench
 command -v nginx >/dev/null || die "nginx not installed (bash scripts/install-deps.sh bench)"
 cmake --build "$BUILD" --target certgate certgate-loadgen >/dev/null || die "build failed"
 

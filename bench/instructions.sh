@@ -9,7 +9,7 @@
 # requests is the cost of one request, with start-up and handshakes cancelled out.
 #
 # Usage: BEFORE=/path/to/previous/certgate [AFTER=build/certgate] bash bench/instructions.sh
-# Knobs: CONNS (4) SHORT (2s) LONG (8s) ROUNDS (2); KEEP=1 keeps each binary's long-window profile as
+# Knobs: CONNS (4) SHORT (2s) LONG (8s) ROUNDS (2) NO_INSTALL=1; KEEP=1 keeps each binary's long-window profile as
 # bench/work-instructions/<before|after>.callgrind (`callgrind_annotate` shows where the difference is).
 # Each binary gets the bench's keep-alive config (one worker, access log off, a plain-HTTP nginx upstream);
 # a binary that has the admin listener also gets an `admin:` block, so its metrics are scraped too.
@@ -27,7 +27,8 @@ ROUNDS=${ROUNDS:-2}
 WORK=$ROOT/bench/work-instructions
 source "$ROOT/bench/lib.sh"
 
-command -v valgrind >/dev/null || die "valgrind not installed (apt-get install valgrind)"
+[[ -n "${NO_INSTALL:-}" ]] || bash "$ROOT/scripts/install-deps.sh" bench
+command -v valgrind >/dev/null || die "valgrind not installed (bash scripts/install-deps.sh bench)"
 command -v nginx >/dev/null || die "nginx not installed (bash scripts/install-deps.sh bench)"
 cmake --build "$BUILD" --target certgate certgate-loadgen >/dev/null || die "build failed"
 

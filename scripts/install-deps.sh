@@ -19,9 +19,10 @@ packages=(
   prometheus   # tests: promtool checks /metrics, and a real Prometheus server scrapes it
   chromium     # tests: headless Chromium renders the refusal pages and the admin status page
 )
-# Optional extra groups: `install-deps.sh bench` adds the peers the benchmark compares against.
+# Optional extra groups: `install-deps.sh bench` adds the peers the benchmark compares against, and
+# valgrind for bench/instructions.sh.
 if [[ "${1:-}" == "bench" ]]; then
-  packages+=(haproxy)
+  packages+=(haproxy valgrind)
 fi
 # `install-deps.sh deep` (make test-deep) adds clang for the libFuzzer targets in fuzz/.
 if [[ "${1:-}" == "deep" ]]; then
